@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { registerMigrateCommand } from './commands/migrate.js';
+
+/** Builds the `crm-sync` command line. Each command lives in its own module under ./commands. */
+export function buildProgram(): Command {
+  const program = new Command('crm-sync')
+    .description('Keeps HubSpot, Mailchimp, Slack, Segment and signed webhooks in sync with the CRM.')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerMigrateCommand(program);
+  return program;
+}
+
+/** Runs the CLI; errors print as one line on stderr and set a failing exit code. */
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error: unknown) {
+    process.stderr.write(`crm-sync: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

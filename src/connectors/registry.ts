@@ -1,0 +1,16 @@
+import type { ConnectorDefinition, Provider } from './types.js';
+
+/**
+ * Every connector crm-sync ships. A new provider is one folder under src/connectors and one
+ * line here.
+ */
+export const connectors: Partial<Record<Provider, ConnectorDefinition>> = {};
+
+export function getConnector(provider: Provider): ConnectorDefinition {
+  const connector = connectors[provider];
+  if (!connector) {
+    const known = Object.keys(connectors).join(', ') || 'none';
+    throw new Error(`no connector for provider ${provider} (available: ${known})`);
+  }
+  return connector;
+}

@@ -1,0 +1,143 @@
+import type { z } from 'zod';
+import type { CrmEvent } from '../events/envelope.js';
+import type { EntityType, EventType } from '../events/event-types.js';
+import type { Logger } from '../logging/logger.js';
+import type { MappingsInput } from '../mappings/schema.js';
+import type { ConnectorError } from './errors.js';
+
+export const PROVIDERS = ['HUBSPOT', 'MAILCHIMP', 'SLACK', 'SEGMENT', 'WEBHOOK'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/**
+ * What the engine asks a connector to do with one record. Derived from the event type
+ * (`operationFor` in the engine); a connector that does not support an operation on a contact
+ * gets the contact snapshot as an `upsert` instead (a tag event is a contact change too).
+ */
+export type Operation =
+  | 'upsert'
+  | 'archive'
+  | 'merge'
+  | 'tag_add'
+  | 'tag_remove'
+  | 'associate'
+  | 'dissociate'
+  | 'activity'
+  | 'list_add'
+  | 'list_remove';
+
+export interface RateLimit {
+  /** Requests allowed per `perMs` window, per provider account, across every worker process. */
+  max: number;
+  perMs: number;
+  /** Most requests in flight at once (Mailchimp: 10 connections per account). */
+  maxConcurrent?: number | undefined;
+}
+
+/** One record in a push batch. */
+export interface PushRecord {
+  /** Unique within the batch; results are matched back by position, this is for logs. */
+  key: string;
+  operation: Operation;
+  entityType: EntityType;
+  entityId: string;
+  /** The provider's id from the link, when the record was synced before. */
+  externalId: string | null;
+  /** The mapped payload (provider field → value) for this integration. */
+  payload: Record<string, unknown>;
+  /** Per-record state the connector stored on the link last time (`PushOk.state`). */
+  state: Record<string, unknown>;
+  /** The event that caused the push (its snapshot, type, ids). */
+  event: CrmEvent;
+}
+
+export interface PushOk {
+  status: 'ok';
+  /** The provider's id for the record; null when the provider has none (a webhook delivery). */
+  externalId: string | null;
+  /** Replaces the link's state (e.g. the tags the CRM owns at Mailchimp). */
+  state?: Record<string, unknown> | undefined;
+  /** Merges: the loser's link is re-pointed or removed by the engine. */
+  mergedFrom?: { entityId: string } | undefined;
+  /** Records the connector linked besides this one (a company created for an association). */
+  extraLinks?: { entityType: EntityType; entityId: string; externalId: string }[] | undefined;
+}
+export interface PushSkipped {
+  status: 'skipped';
+  reason: string;
+}
+export interface PushFailed {
+  status: 'error';
+  error: ConnectorError;
+}
+export type PushResult = PushOk | PushSkipped | PushFailed;
+
+export interface FieldDescriptor {
+  name: string;
+  label?: string | undefined;
+  type: 'string' | 'number' | 'boolean' | 'date' | 'datetime' | 'enumeration' | 'phone' | 'address' | 'json';
+  /** Allowed values for enumerations, when the provider restricts them. */
+  options?: string[] | undefined;
+  readOnly?: boolean | undefined;
+  required?: boolean | undefined;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** Who the credentials belong to (portal id, account name), for the operator. */
+  account?: string | undefined;
+  message?: string | undefined;
+}
+
+/**
+ * The engine's services a connector client uses. `request` is the only way a connector talks
+ * to its provider: it waits for the account's shared rate budget, counts the call, and on a
+ * `RateLimitedError` pauses the account's limiter for every process before trying again.
+ */
+export interface ConnectorContext<Settings, Credentials> {
+  integration: { id: string; key: string; organizationId: string; name: string };
+  settings: Settings;
+  credentials: Credentials;
+  logger: Logger;
+  request<T>(call: () => Promise<T>, options?: { priority?: 'live' | 'bulk'; kind?: string }): Promise<T>;
+}
+
+export interface ConnectorClient {
+  check(): Promise<CheckResult>;
+  describeFields(entityType: EntityType): Promise<FieldDescriptor[]>;
+  /** One result per record, in the batch's order. Throws only when the whole batch failed. */
+  push(batch: PushRecord[]): Promise<PushResult[]>;
+  close?(): Promise<void>;
+}
+
+export interface ConnectorDefinition<S extends z.ZodType = z.ZodType, C extends z.ZodType = z.ZodType> {
+  provider: Provider;
+  displayName: string;
+  settings: S;
+  credentials: C;
+  rateLimit: RateLimit;
+  /** Most records in one `push` call (HubSpot 100, Mailchimp 500). */
+  batchSize: number;
+  /** How long the micro-batcher waits for more records before flushing a partial batch. */
+  batchWindowMs?: number | undefined;
+  capabilities: {
+    push: Partial<Record<EntityType, Operation[]>>;
+    pull?: EntityType[] | undefined;
+  };
+  /** Used when an integration gives no mapping for an entity. */
+  defaultMappings?: MappingsInput | undefined;
+  /** Event types subscribed when an integration lists none. */
+  defaultEvents?: EventType[] | undefined;
+  /**
+   * Identifies the provider account, so integrations of one account share one rate budget
+   * (e.g. a hash of the access token). Must not return the secret itself.
+   */
+  accountKey(settings: z.infer<S>, credentials: z.infer<C>): string;
+  createClient(ctx: ConnectorContext<z.infer<S>, z.infer<C>>): ConnectorClient;
+}
+
+/** Declares a connector. Returns its argument: declarations are data, checked by the compiler. */
+export function defineConnector<S extends z.ZodType, C extends z.ZodType>(
+  definition: ConnectorDefinition<S, C>,
+): ConnectorDefinition<S, C> {
+  return definition;
+}

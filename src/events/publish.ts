@@ -1,0 +1,33 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import { CrmEvent, type CrmEventInput } from './envelope.js';
+import { jobIdFor } from './job-id.js';
+
+/** The queue the CRM publishes to (CONTRACT §1). */
+export const CRM_EVENTS_QUEUE = 'crm-events';
+
+/**
+ * Publishes one CRM event on the `crm-events` queue: job name = event type, job data = envelope,
+ * job id = event id (so publishing the same event twice enqueues it once).
+ *
+ * Validates before enqueueing, so a malformed event fails in the publisher's own call stack
+ * with zod's path and message instead of travelling to the dead-letter store.
+ *
+ * @example
+ * const queue = new Queue('crm-events', { connection, prefix: 'crm-sync' });
+ * await publishCrmEvent(queue, { id: 'evt_1', type: 'CRM_CONTACT_CREATED', organizationId: 'org_1',
+ *   occurredAt: new Date().toISOString(), data: { id: 42, email: 'ada@example.com' } });
+ */
+export async function publishCrmEvent(
+  queue: Queue,
+  event: CrmEventInput,
+  options: Omit<JobsOptions, 'jobId'> = {},
+): Promise<{ jobId: string }> {
+  const parsed = CrmEvent.parse(event);
+  const jobId = jobIdFor(parsed.id);
+  await queue.add(parsed.type, event, {
+    removeOnComplete: { age: 86_400, count: 10_000 },
+    ...options,
+    jobId,
+  });
+  return { jobId };
+}
