@@ -99,6 +99,11 @@ export interface ConnectorContext<Settings, Credentials> {
   credentials: Credentials;
   logger: Logger;
   request<T>(call: () => Promise<T>, options?: { priority?: 'live' | 'bulk'; kind?: string }): Promise<T>;
+  /**
+   * Tells the engine what the provider said about the account's remaining daily quota (HubSpot's
+   * `X-HubSpot-RateLimit-Daily-Remaining`), so bulk work yields to live changes when it runs low.
+   */
+  reportQuota?(quota: { dailyMax: number; dailyRemaining: number; resetsAt?: Date | undefined }): void;
 }
 
 export interface ConnectorClient {
