@@ -103,6 +103,14 @@ export interface ConnectorContext<Settings, Credentials> {
    * Tells the engine what the provider said about the account's remaining daily quota (HubSpot's
    * `X-HubSpot-RateLimit-Daily-Remaining`), so bulk work yields to live changes when it runs low.
    */
+  /**
+   * The link of another CRM record for this integration (the contact an activity belongs to, a
+   * merge's loser, an association's company): its provider id and the state stored with it.
+   */
+  lookupLink?(
+    entityType: EntityType,
+    entityId: string,
+  ): Promise<{ externalId: string | null; state: Record<string, unknown> } | null>;
   reportQuota?(quota: { dailyMax: number; dailyRemaining: number; resetsAt?: Date | undefined }): void;
 }
 
@@ -120,6 +128,11 @@ export interface ConnectorDefinition<S extends z.ZodType = z.ZodType, C extends 
   settings: S;
   credentials: C;
   rateLimit: RateLimit;
+  /**
+   * Separate budgets for kinds of request (`ctx.request(call, { kind: 'search' })`), e.g. HubSpot's
+   * search API with its own per-second limit. Requests of other kinds use `rateLimit` only.
+   */
+  extraRateLimits?: Record<string, RateLimit> | undefined;
   /** Most records in one `push` call (HubSpot 100, Mailchimp 500). */
   batchSize: number;
   /** How long the micro-batcher waits for more records before flushing a partial batch. */
