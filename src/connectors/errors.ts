@@ -84,3 +84,10 @@ export function classifyUnknown(error: unknown): ConnectorError {
   const message = error instanceof Error ? error.message : String(error);
   return new RetryableError(message, { cause: error });
 }
+
+/** Every concrete kind: narrows by `kind` in a switch. */
+export type ClassifiedError = RetryableError | RateLimitedError | PermanentError | AuthError | ConfigError;
+
+export function asClassified(error: ConnectorError): ClassifiedError {
+  return error as ClassifiedError;
+}
