@@ -1,0 +1,174 @@
+import type { z } from 'zod';
+import { RateLimitedError } from '../connectors/errors.js';
+import { getConnector } from '../connectors/registry.js';
+import type {
+  ConnectorClient,
+  ConnectorContext,
+  ConnectorDefinition,
+  Operation,
+  RateLimit,
+} from '../connectors/types.js';
+import type { EntityType, EventType } from '../events/event-types.js';
+import type { Integration } from '../integrations/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Mappings } from '../mappings/schema.js';
+import type { Db } from '../store/db.js';
+import { findLink } from '../store/links-repo.js';
+import { currentCallScope } from './call-scope.js';
+import {
+  type CompiledMappings,
+  compileIntegrationFilter,
+  compileIntegrationMappings,
+} from './compile-integration.js';
+import { resolveOperation } from './entity-ref.js';
+import type { AccountLimiter } from './rate-limiter.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+
+/** How many times one request is retried after a 429, inside one push, before the push gives up. */
+const MAX_RATE_LIMITED_RETRIES = 5;
+
+/**
+ * Everything the engine needs to sync records of one integration, built once from its stored
+ * configuration: the connector client, compiled mappings and filter, the account's limiters.
+ */
+export interface IntegrationRuntime {
+  integration: Integration;
+  connector: ConnectorDefinition;
+  client: ConnectorClient;
+  mappings: CompiledMappings;
+  matches(snapshot: Record<string, unknown>): boolean;
+  subscribes(type: EventType): boolean;
+  operationFor(type: EventType, entityType: EntityType): Operation | null;
+  retry: RetryPolicy;
+  limiter: AccountLimiter;
+  /** Last daily quota the provider reported, for pacing bulk work. */
+  quota: { dailyMax: number; dailyRemaining: number; resetsAt?: Date | undefined } | null;
+  close(): Promise<void>;
+}
+
+export interface RuntimeDeps {
+  db: Db;
+  logger: Logger;
+  limiters: { forAccount(accountKey: string, limit: RateLimit): AccountLimiter };
+  /** Provider base URLs from the environment (HUBSPOT_BASE_URL, …), applied when settings give none. */
+  baseUrls?: Partial<Record<string, string | undefined>>;
+}
+
+export function buildRuntime(
+  integration: Integration,
+  credentials: Record<string, unknown>,
+  deps: RuntimeDeps,
+): IntegrationRuntime {
+  const connector = getConnector(integration.provider);
+  const config = integration.config;
+  const settings = parseOrExplain(
+    connector.settings,
+    withBaseUrl(config.settings, integration.provider, deps),
+    'settings',
+    integration.key,
+  );
+  const secrets = parseOrExplain(connector.credentials, credentials, 'credentials', integration.key, true);
+  const limit = config.rateLimit ?? connector.rateLimit;
+  const accountKey = `${integration.provider}:${connector.accountKey(settings, secrets)}`;
+  const limiter = deps.limiters.forAccount(accountKey, limit);
+  const kindLimiters = new Map(
+    Object.entries(connector.extraRateLimits ?? {}).map(([kind, l]) => [
+      kind,
+      deps.limiters.forAccount(`${accountKey}:${kind}`, l),
+    ]),
+  );
+  const logger = deps.logger.child({ integration: integration.key, provider: integration.provider });
+
+  const runtime: IntegrationRuntime = {
+    integration,
+    connector,
+    client: undefined as unknown as ConnectorClient,
+    mappings: compileIntegrationMappings(
+      config.mappings ?? (connector.defaultMappings as Mappings | undefined),
+    ),
+    matches: compileIntegrationFilter(config.filter),
+    subscribes: (type) => (config.events ?? connector.defaultEvents ?? []).includes(type),
+    operationFor: (type, entityType) =>
+      resolveOperation(type, entityType, connector.capabilities.push[entityType]),
+    retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
+    limiter,
+    quota: null,
+    async close() {
+      await runtime.client.close?.();
+    },
+  };
+
+  const ctx: ConnectorContext<unknown, unknown> = {
+    integration: {
+      id: integration.id,
+      key: integration.key,
+      organizationId: integration.organizationId,
+      name: integration.name,
+    },
+    settings,
+    credentials: secrets,
+    logger,
+    async request(call, options) {
+      const scope = currentCallScope();
+      const priority = options?.priority ?? scope?.priority ?? 'live';
+      const target = (options?.kind && kindLimiters.get(options.kind)) || limiter;
+      for (let attempt = 1; ; attempt++) {
+        if (scope) scope.apiCalls += 1;
+        try {
+          if (target !== limiter)
+            return await target.schedule(() => limiter.schedule(call, { priority }), { priority });
+          return await limiter.schedule(call, { priority });
+        } catch (error) {
+          // A 429 means the request did not happen: pause the account for every process and try
+          // again, so the records of this push are not failed for the provider's congestion.
+          if (
+            error instanceof RateLimitedError &&
+            error.scope === 'window' &&
+            attempt <= MAX_RATE_LIMITED_RETRIES
+          ) {
+            logger.warn({ retryAfterMs: error.retryAfterMs }, 'provider rate limit hit; pausing the account');
+            await limiter.pauseFor(error.retryAfterMs);
+            continue;
+          }
+          throw error;
+        }
+      }
+    },
+    async lookupLink(entityType, entityId) {
+      const link = await findLink(deps.db, integration.id, entityType, entityId);
+      return link ? { externalId: link.externalId, state: link.state } : null;
+    },
+    reportQuota(quota) {
+      runtime.quota = quota;
+    },
+  };
+  runtime.client = connector.createClient(ctx);
+  return runtime;
+}
+
+function withBaseUrl(settings: Record<string, unknown>, provider: string, deps: RuntimeDeps) {
+  const fromEnv = deps.baseUrls?.[provider];
+  if (fromEnv && (settings.baseUrl === undefined || settings.baseUrl === null))
+    return { ...settings, baseUrl: fromEnv };
+  return settings;
+}
+
+function parseOrExplain<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  key: string,
+  secret = false,
+): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  // Credential values must not appear in the message: name the paths only.
+  const problems = parsed.error.issues
+    .map((i) => `${what}.${i.path.join('.')}: ${secret ? i.code : i.message}`)
+    .join('; ');
+  throw new IntegrationConfigError(`integration ${key}: ${problems}`);
+}
+
+export class IntegrationConfigError extends Error {
+  override name = 'IntegrationConfigError';
+}

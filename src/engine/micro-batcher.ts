@@ -1,0 +1,117 @@
+/**
+ * Groups items that arrive close together into one call, so concurrent syncs of one integration
+ * reach the provider's batch endpoint (HubSpot upsert: 100 inputs, Mailchimp: 500 members) as
+ * one request instead of many. Each caller still gets its own result, matched by position.
+ *
+ * @example
+ * const batcher = new MicroBatcher<Input, Result>({ maxSize: 100, windowMs: 20, flush: upsertBatch });
+ * const result = await batcher.add(input); // resolves with this input's result
+ */
+
+export interface MicroBatcherOptions<I, O> {
+  /** A batch is sent as soon as it holds this many items. */
+  maxSize: number;
+  /** …or this long after its first item arrived, whichever comes first. */
+  windowMs: number;
+  /** Sends one batch; must answer one result per item, in the items' order. */
+  flush: (items: I[]) => Promise<O[]>;
+  /** Names the batcher in error messages (e.g. the integration key). */
+  name?: string | undefined;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+export class MicroBatcherClosedError extends Error {
+  override name = 'MicroBatcherClosedError';
+}
+
+export class MicroBatcherResultError extends Error {
+  override name = 'MicroBatcherResultError';
+}
+
+export class MicroBatcher<I, O> {
+  private readonly maxSize: number;
+  private readonly windowMs: number;
+  private readonly send: (items: I[]) => Promise<O[]>;
+  private readonly label: string;
+  private pending: Pending<I, O>[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(opts: MicroBatcherOptions<I, O>) {
+    this.label = opts.name ? `micro-batcher ${opts.name}` : 'micro-batcher';
+    if (!Number.isInteger(opts.maxSize) || opts.maxSize < 1) {
+      throw new RangeError(`${this.label}: maxSize must be a positive integer, got ${String(opts.maxSize)}`);
+    }
+    if (!Number.isFinite(opts.windowMs) || opts.windowMs < 0) {
+      throw new RangeError(
+        `${this.label}: windowMs must be a finite number >= 0, got ${String(opts.windowMs)}`,
+      );
+    }
+    this.maxSize = opts.maxSize;
+    this.windowMs = opts.windowMs;
+    this.send = opts.flush;
+  }
+
+  /** Queues `item`; resolves with its own result, or rejects with the error of its batch. */
+  add(item: I): Promise<O> {
+    if (this.closed) {
+      return Promise.reject(new MicroBatcherClosedError(`${this.label} is closed and accepts no new items`));
+    }
+    return new Promise<O>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      if (this.pending.length >= this.maxSize) {
+        void this.flush();
+      } else if (this.pending.length === 1) {
+        this.timer = setTimeout(() => void this.flush(), this.windowMs);
+      }
+    });
+  }
+
+  /** Sends what is pending now; resolves once that batch has settled (its errors go to its items). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return Promise.resolve();
+    const batch = this.pending;
+    this.pending = [];
+    const done = this.deliver(batch);
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+    return done;
+  }
+
+  /** Sends what is pending, waits for every batch in flight, and refuses new items from now on. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    await Promise.all([...this.inFlight]);
+  }
+
+  private async deliver(batch: Pending<I, O>[]): Promise<void> {
+    let results: unknown;
+    try {
+      results = await this.send(batch.map((p) => p.item));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    if (!Array.isArray(results) || results.length !== batch.length) {
+      const got = Array.isArray(results) ? `${results.length} results` : `a ${typeof results}`;
+      const error = new MicroBatcherResultError(
+        `${this.label}: flush returned ${got} for a batch of ${batch.length} items; it must return one result per item, in order`,
+      );
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const ordered = results as O[];
+    batch.forEach((p, i) => {
+      p.resolve(ordered[i] as O);
+    });
+  }
+}

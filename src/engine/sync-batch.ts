@@ -1,0 +1,329 @@
+import { type ConnectorError, classifyUnknown } from '../connectors/errors.js';
+import type { Operation, PushRecord, PushResult } from '../connectors/types.js';
+import type { CrmEvent } from '../events/envelope.js';
+import type { Logger } from '../logging/logger.js';
+import type { Db } from '../store/db.js';
+import { recordFailure } from '../store/failures-repo.js';
+import {
+  deleteLink,
+  findLinks,
+  type LinkWrite,
+  linkKey,
+  saveLinkErrors,
+  saveSyncedLinks,
+} from '../store/links-repo.js';
+import { redact } from '../store/redact.js';
+import { appendSyncLog, type SyncLogEntry } from '../store/sync-log-repo.js';
+import { runInCallScope } from './call-scope.js';
+import { decideSync } from './decide-sync.js';
+import { classOf, type EntityRef, snapshotOf } from './entity-ref.js';
+import type { IntegrationRuntime } from './integration-runtime.js';
+import { orderOf } from './record-order.js';
+import { decideFailure } from './retry-policy.js';
+import { syncHash } from './sync-hash.js';
+
+/** One record to sync for one integration: what a sync job hands the batcher. */
+export interface SyncItem {
+  event: CrmEvent;
+  ref: EntityRef;
+  operation: Operation;
+  /** Failed attempts before this one. */
+  attemptsMade: number;
+  /** Replays push even when the link says this event was synced. */
+  force?: boolean | undefined;
+  priority?: 'live' | 'bulk' | undefined;
+}
+
+export type SyncOutcome =
+  | { kind: 'synced'; externalId: string | null }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'retry'; delayMs: number; error: ConnectorError }
+  | { kind: 'dead_lettered'; failureId: number; error: ConnectorError }
+  | { kind: 'paused'; reason: string; untilMs?: number | undefined };
+
+export interface SyncBatchDeps {
+  db: Db;
+  logger: Logger;
+  /** Contacts whose provider id is new: the CRM gets it written back. */
+  onNewExternalIds?: (ids: { entityId: string; externalId: string }[]) => Promise<void>;
+  /** An auth or configuration failure pauses the integration. */
+  pauseIntegration: (reason: string, untilMs?: number) => Promise<void>;
+}
+
+/**
+ * Syncs a batch of records of one integration: load links, map, hash, skip what is stale or
+ * unchanged, push the rest in one connector call, then record links, log rows and failures in
+ * bulk. Returns one outcome per item, in order. Never throws for a record's failure.
+ */
+export async function syncBatch(
+  rt: IntegrationRuntime,
+  items: SyncItem[],
+  deps: SyncBatchDeps,
+): Promise<SyncOutcome[]> {
+  // A batch pushes each record once: a second item for the same record (a delta arriving with a
+  // state change) goes to the next round, after the first is linked.
+  const outcomes = new Array<SyncOutcome>(items.length);
+  let pending = items.map((item, index) => ({ item, index }));
+  while (pending.length > 0) {
+    const seen = new Set<string>();
+    const round: typeof pending = [];
+    const later: typeof pending = [];
+    for (const p of pending) {
+      const k = linkKey(p.item.ref.entityType, p.item.ref.entityId);
+      (seen.has(k) ? later : round).push(p);
+      seen.add(k);
+    }
+    const results = await syncRound(
+      rt,
+      round.map((p) => p.item),
+      deps,
+    );
+    round.forEach((p, i) => {
+      outcomes[p.index] = results[i]!;
+    });
+    pending = later;
+  }
+  return outcomes;
+}
+
+async function syncRound(
+  rt: IntegrationRuntime,
+  items: SyncItem[],
+  deps: SyncBatchDeps,
+): Promise<SyncOutcome[]> {
+  const started = performance.now();
+  const integrationId = rt.integration.id;
+  const links = await findLinks(
+    deps.db,
+    integrationId,
+    items.map((i) => i.ref),
+  );
+  const outcomes = new Array<SyncOutcome>(items.length);
+  const log: SyncLogEntry[] = [];
+  const linkWrites: LinkWrite[] = [];
+  const toPush: { index: number; record: PushRecord; hash: string }[] = [];
+
+  items.forEach((item, index) => {
+    const link = links.get(linkKey(item.ref.entityType, item.ref.entityId)) ?? null;
+    const mapping = rt.mappings[item.ref.entityType];
+    const mapped = mapping ? mapping.push(snapshotOf(item.event)) : { payload: {}, issues: [] };
+    const order = orderOf(item.event);
+    const hash = syncHash(item.operation, mapped.payload);
+    const decision = decideSync({
+      operation: item.operation,
+      eventId: item.event.id,
+      order,
+      hash,
+      link,
+      force: item.force,
+    });
+    if (decision.action === 'skip') {
+      outcomes[index] = { kind: 'skipped', reason: decision.reason };
+      log.push(logEntry(rt, item, 'skip', 'skipped', 0, decision.reason, link?.externalId));
+      if (decision.reason === 'unchanged' && link) {
+        // The record is in sync as of this event: remember it, so an older event is seen as stale.
+        linkWrites.push({
+          entityType: item.ref.entityType,
+          entityId: item.ref.entityId,
+          externalId: link.externalId,
+          syncHash: link.syncHash,
+          lastEventId: item.event.id,
+          lastVersion: order.version,
+          lastUpdatedAt: order.updatedAt === null ? null : new Date(order.updatedAt),
+          state: link.state,
+        });
+      }
+      return;
+    }
+    if (mapped.issues.length > 0) {
+      deps.logger.warn(
+        { eventId: item.event.id, correlationId: item.event.correlationId, issues: mapped.issues },
+        'mapping left fields out',
+      );
+    }
+    toPush.push({
+      index,
+      hash,
+      record: {
+        key: `${item.ref.entityType}:${item.ref.entityId}`,
+        operation: item.operation,
+        entityType: item.ref.entityType,
+        entityId: item.ref.entityId,
+        externalId: link?.externalId ?? null,
+        payload: mapped.payload,
+        state: link?.state ?? {},
+        event: item.event,
+      },
+    });
+  });
+
+  let apiCalls = 0;
+  let results: PushResult[] = [];
+  if (toPush.length > 0) {
+    const priority = items.some((i) => (i.priority ?? 'live') === 'live') ? 'live' : 'bulk';
+    try {
+      results = await runInCallScope(priority, async (scope) => {
+        try {
+          return await rt.client.push(toPush.map((p) => p.record));
+        } finally {
+          apiCalls = scope.apiCalls;
+        }
+      });
+      if (results.length !== toPush.length) {
+        throw new Error(
+          `connector ${rt.connector.provider} returned ${results.length} results for ${toPush.length} records`,
+        );
+      }
+    } catch (error) {
+      const classified = classifyUnknown(error);
+      results = toPush.map(() => ({ status: 'error', error: classified }));
+    }
+  }
+
+  const duration = performance.now() - started;
+  const linkErrors: { entityType: string; entityId: string; error: string }[] = [];
+  const newIds: { entityId: string; externalId: string }[] = [];
+  let pause: { reason: string; untilMs?: number | undefined } | null = null;
+
+  for (let i = 0; i < toPush.length; i++) {
+    const { index, record, hash } = toPush[i]!;
+    const item = items[index]!;
+    const result = results[i]!;
+    const link = links.get(linkKey(record.entityType, record.entityId)) ?? null;
+    // The batch's requests are counted once, on its first row, so SUM(api_calls) stays exact.
+    const calls = i === 0 ? apiCalls : 0;
+    if (result.status === 'ok') {
+      const order = orderOf(item.event);
+      linkWrites.push({
+        entityType: record.entityType,
+        entityId: record.entityId,
+        externalId: result.externalId ?? link?.externalId ?? null,
+        syncHash: classOf(record.operation) === 'state' ? hash : (link?.syncHash ?? null),
+        lastEventId: item.event.id,
+        lastVersion: order.version,
+        lastUpdatedAt: order.updatedAt === null ? null : new Date(order.updatedAt),
+        state: result.state ?? link?.state ?? {},
+      });
+      for (const extra of result.extraLinks ?? []) {
+        linkWrites.push({
+          ...extra,
+          syncHash: null,
+          lastEventId: item.event.id,
+          lastVersion: null,
+          lastUpdatedAt: null,
+          state: {},
+        });
+      }
+      if (result.mergedFrom)
+        await deleteLink(deps.db, integrationId, record.entityType, result.mergedFrom.entityId);
+      if (record.entityType === 'contact' && result.externalId && result.externalId !== link?.externalId) {
+        newIds.push({ entityId: record.entityId, externalId: result.externalId });
+      }
+      outcomes[index] = { kind: 'synced', externalId: result.externalId };
+      const action =
+        record.operation === 'upsert' ? (link?.externalId ? 'update' : 'create') : record.operation;
+      log.push(logEntry(rt, item, action, 'success', calls, null, result.externalId, duration));
+    } else if (result.status === 'skipped') {
+      outcomes[index] = { kind: 'skipped', reason: result.reason };
+      log.push(
+        logEntry(rt, item, record.operation, 'skipped', calls, result.reason, link?.externalId, duration),
+      );
+    } else {
+      const error = result.error;
+      const decision = decideFailure(error, item.attemptsMade + 1, rt.retry);
+      linkErrors.push({ entityType: record.entityType, entityId: record.entityId, error: describe(error) });
+      if (decision.action === 'retry') {
+        outcomes[index] = { kind: 'retry', delayMs: decision.delayMs, error };
+        log.push(
+          logEntry(
+            rt,
+            item,
+            record.operation,
+            'retrying',
+            calls,
+            describe(error),
+            link?.externalId,
+            duration,
+          ),
+        );
+      } else if (decision.action === 'dead_letter') {
+        const failureId = await recordFailure(deps.db, {
+          failureKey: `sync:${integrationId}:${record.entityType}:${record.entityId}:${classOf(record.operation) === 'state' ? 'state' : item.event.id}`,
+          stage: 'sync',
+          integrationId,
+          entityType: record.entityType,
+          entityId: record.entityId,
+          eventId: item.event.id,
+          eventType: item.event.type,
+          event: item.event,
+          errorKind: error.kind,
+          errorCode: error.code,
+          errorMessage:
+            decision.reason === 'exhausted'
+              ? `gave up after ${item.attemptsMade + 1} attempts: ${error.message}`
+              : error.message,
+          errorDetails: redact({ body: error.body, payload: record.payload }),
+          providerStatus: error.status,
+          attempts: item.attemptsMade + 1,
+        });
+        outcomes[index] = { kind: 'dead_lettered', failureId, error };
+        log.push(
+          logEntry(rt, item, record.operation, 'failed', calls, describe(error), link?.externalId, duration),
+        );
+      } else {
+        pause ??= { reason: decision.reason, untilMs: decision.untilMs };
+        outcomes[index] = { kind: 'paused', reason: decision.reason, untilMs: decision.untilMs };
+        log.push(
+          logEntry(
+            rt,
+            item,
+            record.operation,
+            'retrying',
+            calls,
+            decision.reason,
+            link?.externalId,
+            duration,
+          ),
+        );
+      }
+    }
+  }
+
+  await saveSyncedLinks(deps.db, integrationId, linkWrites);
+  await saveLinkErrors(deps.db, integrationId, linkErrors);
+  await appendSyncLog(deps.db, log);
+  if (pause) await deps.pauseIntegration(pause.reason, pause.untilMs);
+  if (newIds.length > 0 && deps.onNewExternalIds) await deps.onNewExternalIds(newIds);
+  return outcomes;
+}
+
+function describe(error: ConnectorError): string {
+  const code = error.code ? ` ${error.code}` : '';
+  const status = error.status ? ` (HTTP ${error.status})` : '';
+  return `${error.kind}${code}${status}: ${error.message}`;
+}
+
+function logEntry(
+  rt: IntegrationRuntime,
+  item: SyncItem,
+  action: string,
+  result: SyncLogEntry['result'],
+  apiCalls: number,
+  error: string | null,
+  externalId: string | null | undefined,
+  durationMs = 0,
+): SyncLogEntry {
+  return {
+    integrationId: rt.integration.id,
+    entityType: item.ref.entityType,
+    entityId: item.ref.entityId,
+    eventId: item.event.id,
+    eventType: item.event.type,
+    action,
+    result,
+    externalId: externalId ?? null,
+    apiCalls,
+    durationMs,
+    error,
+  };
+}
