@@ -102,7 +102,7 @@ export class MicroBatcher<I, O> {
       return;
     }
     if (!Array.isArray(results) || results.length !== batch.length) {
-      const got = Array.isArray(results) ? `${results.length} results` : `a ${typeof results}`;
+      const got = Array.isArray(results) ? `${results.length} results` : `no array (${typeof results})`;
       const error = new MicroBatcherResultError(
         `${this.label}: flush returned ${got} for a batch of ${batch.length} items; it must return one result per item, in order`,
       );
