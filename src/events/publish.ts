@@ -5,6 +5,11 @@ import { jobIdFor } from './job-id.js';
 /** The queue the CRM publishes to (CONTRACT §1). */
 export const CRM_EVENTS_QUEUE = 'crm-events';
 
+/** Options every crm-events job gets, whoever enqueues it (this function, HTTP ingest, the outbox relay). */
+export const CRM_EVENT_JOB_OPTIONS = {
+  removeOnComplete: { age: 86_400, count: 10_000 },
+} satisfies JobsOptions;
+
 /**
  * Publishes one CRM event on the `crm-events` queue: job name = event type, job data = envelope,
  * job id = event id (so publishing the same event twice enqueues it once).
@@ -25,7 +30,7 @@ export async function publishCrmEvent(
   const parsed = CrmEvent.parse(event);
   const jobId = jobIdFor(parsed.id);
   await queue.add(parsed.type, event, {
-    removeOnComplete: { age: 86_400, count: 10_000 },
+    ...CRM_EVENT_JOB_OPTIONS,
     ...options,
     jobId,
   });

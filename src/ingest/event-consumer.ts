@@ -1,0 +1,168 @@
+import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isConnectorError } from '../connectors/errors.js';
+import type { CrmEvent } from '../events/envelope.js';
+import { parseEvent } from '../events/parse-event.js';
+import { CRM_EVENT_JOB_OPTIONS, CRM_EVENTS_QUEUE } from '../events/publish.js';
+import type { Logger } from '../logging/logger.js';
+import {
+  eventHandlerFailuresTotal,
+  eventsDuplicateTotal,
+  eventsInvalidTotal,
+  eventsProcessedTotal,
+  eventsUnknownTotal,
+  typeLabel,
+} from '../metrics/ingest-metrics.js';
+import { type Queryable, recordFailure } from '../store/failures-repo.js';
+import { isEventProcessed, markEventProcessed } from '../store/processed-events-repo.js';
+import { redactString } from '../store/redact.js';
+import { deadLetterInvalidEvent } from './dead-letter-event.js';
+import { DEFAULT_QUEUE_PREFIX } from './event-jobs.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-delay.js';
+
+/** What the handler learns about the delivery besides the event itself. */
+export interface EventMeta {
+  jobId: string;
+  /** 1 on the first delivery, 2 on the first retry, … */
+  attempt: number;
+  /** The consumer's logger, bound to the event id, type and correlation id. */
+  logger: Logger;
+}
+
+/** The engine's router. Must be idempotent per event id (see the order of operations below). */
+export type EventHandler = (event: CrmEvent, meta: EventMeta) => Promise<void>;
+
+export interface EventConsumerOptions {
+  /** BullMQ duplicates it for its blocking connection; the caller still owns and closes it. */
+  connection: Redis;
+  /** Key prefix (`CRM_SYNC_QUEUE_PREFIX`); default `crm-sync`. */
+  prefix?: string;
+  db: Queryable;
+  logger: Logger;
+  /** Jobs processed at once by this process; default 4. */
+  concurrency?: number;
+  onEvent: EventHandler;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface EventConsumer {
+  worker: Worker;
+  /** Stops taking jobs and waits for the ones in progress. */
+  close(): Promise<void>;
+}
+
+type Outcome = 'processed' | 'duplicate' | 'unknown_type' | 'rejected';
+
+/**
+ * Consumes `crm-events`. Per job:
+ *   malformed      → dead letter (stage `ingest`), job completes: bad input is never retried;
+ *   unknown type   → counted (`crm_sync_events_unknown_total{type}`), acknowledged;
+ *   id processed   → skipped, counted;
+ *   otherwise      → `onEvent(event)`, then the id is recorded in `processed_events`.
+ *
+ * Order of operations: the id is recorded only after `onEvent` returned. A crash or error in
+ * between means the event is handled again on retry, never lost. That is safe because the
+ * router's fan-out is idempotent by job id (one sync job per event and integration), so a retry
+ * after a partial fan-out re-adds the jobs that exist (no-ops) and adds the missing ones.
+ *
+ * Retries are decided here, not by the job's `attempts` option, because the CRM publishes
+ * jobs with whatever options it likes (usually none): any error is retried with backoff up to
+ * `retry.attempts` deliveries, then dead-lettered (code `handler_failed`) and the job fails.
+ *
+ * @example
+ * const consumer = createEventConsumer({ connection: ctx.redis(), prefix: env.CRM_SYNC_QUEUE_PREFIX,
+ *   db: ctx.db, logger: ctx.logger, onEvent: (event, meta) => router.route(event, meta) });
+ * // on shutdown
+ * await consumer.close();
+ */
+export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
+  const { db, logger, onEvent } = options;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+
+  async function handle(job: Job, log: Logger): Promise<Outcome> {
+    const parsed = parseEvent(job.data);
+    if (parsed.kind === 'invalid') {
+      const failureId = await deadLetterInvalidEvent(db, job.data, parsed, job.id);
+      eventsInvalidTotal.inc({ via: 'queue' });
+      log.warn({ failureId, issues: parsed.issues.length }, 'malformed event dead-lettered');
+      return 'rejected';
+    }
+    if (parsed.kind === 'unknown_type') {
+      eventsUnknownTotal.inc({ type: typeLabel(parsed.envelope.type) });
+      log.info('event of unknown type acknowledged');
+      return 'unknown_type';
+    }
+    const { event } = parsed;
+    if (await isEventProcessed(db, event.id)) {
+      eventsDuplicateTotal.inc({ via: 'queue' });
+      log.debug('duplicate event skipped');
+      return 'duplicate';
+    }
+    await onEvent(event, { jobId: job.id!, attempt: job.attemptsStarted, logger: log });
+    await markEventProcessed(db, event.id, event.type);
+    eventsProcessedTotal.inc({ type: event.type });
+    return 'processed';
+  }
+
+  const processor: Processor = async (job, token) => {
+    const data = job.data as Record<string, unknown> | null;
+    const log = logger.child({
+      jobId: job.id,
+      eventId: typeof data?.id === 'string' ? data.id : undefined,
+      eventType: job.name,
+      correlationId: typeof data?.correlationId === 'string' ? data.correlationId : undefined,
+    });
+    try {
+      return await handle(job, log);
+    } catch (error) {
+      return retryOrGiveUp(job, token, error, log);
+    }
+  };
+
+  async function retryOrGiveUp(job: Job, token: string | undefined, error: unknown, log: Logger) {
+    const attempt = job.attemptsStarted;
+    const message = redactString(error instanceof Error ? error.message : String(error));
+    if (attempt < policy.attempts) {
+      const delay = retryDelayMs(attempt, policy);
+      eventHandlerFailuresTotal.inc({ outcome: 'retry' });
+      log.warn({ err: message, attempt, retryInMs: delay }, 'event handling failed; will retry');
+      await job.moveToDelayed(Date.now() + delay, token);
+      // Tells BullMQ the job was rescheduled, not failed (https://docs.bullmq.io/patterns/process-step-jobs).
+      throw new DelayedError();
+    }
+    eventHandlerFailuresTotal.inc({ outcome: 'exhausted' });
+    log.error({ err: message, attempt }, 'event handling failed; giving up');
+    const data = job.data as Record<string, unknown> | null;
+    await recordFailure(db, {
+      failureKey: `ingest:${typeof data?.id === 'string' ? data.id : job.id}`,
+      stage: 'ingest',
+      eventId: typeof data?.id === 'string' ? data.id : null,
+      eventType: job.name,
+      event: job.data,
+      errorKind: isConnectorError(error) ? error.kind : 'internal',
+      errorCode: 'handler_failed',
+      errorMessage: `gave up after ${attempt} attempts: ${message}`,
+      attempts: attempt,
+    }).catch((storeError: unknown) =>
+      log.error({ err: String(storeError) }, 'could not dead-letter the event; it stays in the failed jobs'),
+    );
+    // Unrecoverable: a job published with its own `attempts` must not start a second retry cycle.
+    throw new UnrecoverableError(message);
+  }
+
+  const worker = new Worker(CRM_EVENTS_QUEUE, processor, {
+    connection: options.connection,
+    prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
+    concurrency: options.concurrency ?? 4,
+    // For jobs published without their own options: keep a bounded tail for the queue dashboard
+    // (failed ones also have a dead letter).
+    removeOnComplete: CRM_EVENT_JOB_OPTIONS.removeOnComplete,
+    removeOnFail: { age: 7 * 86_400, count: 10_000 },
+  });
+  worker.on('error', (error) => logger.error({ err: redactString(error.message) }, 'event consumer error'));
+
+  return {
+    worker,
+    close: () => worker.close(),
+  };
+}

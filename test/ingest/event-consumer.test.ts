@@ -1,0 +1,161 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CrmEvent } from '../../src/events/envelope.js';
+import { jobIdFor } from '../../src/events/job-id.js';
+import { publishCrmEvent } from '../../src/events/publish.js';
+import { createEventConsumer, type EventConsumer, type EventMeta } from '../../src/ingest/event-consumer.js';
+import { createEventsQueue } from '../../src/ingest/event-jobs.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import { eventsDuplicateTotal, eventsUnknownTotal } from '../../src/metrics/ingest-metrics.js';
+import { listFailures } from '../../src/store/failures-repo.js';
+import { isEventProcessed } from '../../src/store/processed-events-repo.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createTestRedis, deletePrefix, testPrefix } from '../helpers/test-redis.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { contactEvent, counterValue } from './fixtures.js';
+
+let t: TestDb;
+let redis: Redis;
+let prefix: string;
+let queue: Queue;
+let consumer: EventConsumer;
+/** Every call the handler received, in order. */
+const calls: { event: CrmEvent; meta: EventMeta }[] = [];
+/** Per event id: what the handler does on a given attempt (throwing makes the attempt fail). */
+const behaviour = new Map<string, (attempt: number) => void>();
+
+const callsFor = (id: string) => calls.filter((c) => c.event.id === id);
+const stateOf = (jobId: string) => queue.getJobState(jobId);
+const waitForState = (jobId: string, state: string) =>
+  waitFor(`job ${jobId} to be ${state}`, async () => (await stateOf(jobId)) === state);
+
+beforeAll(async () => {
+  t = await createTestDb();
+  redis = createTestRedis();
+  prefix = testPrefix('consumer');
+  queue = createEventsQueue(redis, prefix);
+  consumer = createEventConsumer({
+    connection: redis,
+    prefix,
+    db: t.db,
+    logger: silentLogger,
+    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    onEvent: async (event, meta) => {
+      calls.push({ event, meta });
+      behaviour.get(event.id)?.(meta.attempt);
+    },
+  });
+});
+
+afterAll(async () => {
+  await consumer?.close();
+  await queue?.close();
+  if (redis) {
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  }
+  await t?.drop();
+});
+
+describe('the crm-events consumer', () => {
+  it('hands a valid event to the handler once and records its id as processed', async () => {
+    const { jobId } = await publishCrmEvent(queue, contactEvent('evt_valid'));
+    await waitForState(jobId, 'completed');
+    expect(callsFor('evt_valid')).toHaveLength(1);
+    const [call] = callsFor('evt_valid');
+    expect(call!.event.organizationId).toBe('org_1');
+    expect(call!.meta).toMatchObject({ jobId, attempt: 1 });
+    expect(await isEventProcessed(t.db, 'evt_valid')).toBe(true);
+  });
+
+  it('dead-letters a malformed event with its zod path and message and keeps consuming', async () => {
+    const malformed = { ...contactEvent('evt_bad'), occurredAt: 'yesterday' };
+    await queue.add('CRM_CONTACT_UPDATED', malformed, { jobId: 'bad-job-1' });
+    const { jobId } = await publishCrmEvent(queue, contactEvent('evt_after_bad'));
+
+    await waitForState(jobId, 'completed');
+    expect(await stateOf('bad-job-1')).toBe('completed');
+    expect(callsFor('evt_bad')).toHaveLength(0);
+    expect(callsFor('evt_after_bad')).toHaveLength(1);
+
+    const failures = (await listFailures(t.db, { stage: 'ingest' })).filter((f) => f.eventId === 'evt_bad');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      failureKey: 'ingest:evt_bad',
+      errorKind: 'validation',
+      errorCode: 'invalid_event',
+      status: 'open',
+      event: malformed,
+    });
+    expect(failures[0]!.errorDetails).toEqual([{ path: 'occurredAt', message: expect.any(String) }]);
+    expect(failures[0]!.errorMessage).toMatch(/^invalid event evt_bad \(CRM_CONTACT_UPDATED\): occurredAt: /);
+  });
+
+  it('keys a malformed event without an id by its job id', async () => {
+    await queue.add('garbage', { hello: 'world' }, { jobId: 'garbage-job' });
+    await waitForState('garbage-job', 'completed');
+    const [failure] = (await listFailures(t.db)).filter((f) => f.failureKey === 'ingest:garbage-job');
+    expect(failure?.errorDetails).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'id' }),
+        expect.objectContaining({ path: 'type' }),
+      ]),
+    );
+  });
+
+  it('skips an event whose id was already processed, even after its job was removed', async () => {
+    const before = await counterValue(eventsDuplicateTotal, { via: 'queue' });
+    const first = await publishCrmEvent(queue, contactEvent('evt_dup'));
+    await waitForState(first.jobId, 'completed');
+    // What removeOnComplete does a day later; then the CRM publishes the same event again.
+    await (await queue.getJob(first.jobId))!.remove();
+    const again = await publishCrmEvent(queue, contactEvent('evt_dup'));
+    await waitForState(again.jobId, 'completed');
+
+    expect(callsFor('evt_dup')).toHaveLength(1);
+    expect(await counterValue(eventsDuplicateTotal, { via: 'queue' })).toBe(before + 1);
+  });
+
+  it('acknowledges and counts an event of an unknown type without calling the handler', async () => {
+    const unknown = { ...contactEvent('evt_unknown'), type: 'CRM_DEAL_WON' };
+    await queue.add('CRM_DEAL_WON', unknown, { jobId: jobIdFor('evt_unknown') });
+    await waitForState(jobIdFor('evt_unknown'), 'completed');
+
+    expect(await counterValue(eventsUnknownTotal, { type: 'CRM_DEAL_WON' })).toBe(1);
+    expect(callsFor('evt_unknown')).toHaveLength(0);
+    expect((await listFailures(t.db)).filter((f) => f.eventId === 'evt_unknown')).toHaveLength(0);
+  });
+
+  it('retries a job whose handler threw and records the event once it went through', async () => {
+    behaviour.set('evt_flaky', (attempt) => {
+      if (attempt < 3) throw new Error(`router unavailable (attempt ${attempt})`);
+    });
+    const { jobId } = await publishCrmEvent(queue, contactEvent('evt_flaky'));
+    await waitForState(jobId, 'completed');
+
+    expect(callsFor('evt_flaky').map((c) => c.meta.attempt)).toEqual([1, 2, 3]);
+    expect(await isEventProcessed(t.db, 'evt_flaky')).toBe(true);
+    expect((await listFailures(t.db)).filter((f) => f.eventId === 'evt_flaky')).toHaveLength(0);
+  });
+
+  it('dead-letters an event whose handler still fails at the last attempt, without its secrets', async () => {
+    behaviour.set('evt_doomed', () => {
+      throw new Error('router down: Authorization: Bearer s3cr3t-token');
+    });
+    const { jobId } = await publishCrmEvent(queue, contactEvent('evt_doomed'));
+    await waitForState(jobId, 'failed');
+
+    expect(callsFor('evt_doomed')).toHaveLength(3);
+    expect(await isEventProcessed(t.db, 'evt_doomed')).toBe(false);
+    const [failure] = (await listFailures(t.db)).filter((f) => f.eventId === 'evt_doomed');
+    expect(failure).toMatchObject({
+      failureKey: 'ingest:evt_doomed',
+      errorKind: 'internal',
+      errorCode: 'handler_failed',
+      attempts: 3,
+    });
+    expect(failure!.errorMessage).toContain('gave up after 3 attempts: router down');
+    expect(failure!.errorMessage).not.toContain('s3cr3t-token');
+  });
+});
