@@ -57,6 +57,7 @@ export const EntityMapping = z
   })
   .strict();
 export type EntityMapping = z.infer<typeof EntityMapping>;
+export type EntityMappingInput = z.input<typeof EntityMapping>;
 
 export const ListMapping = z
   .object({
