@@ -76,7 +76,10 @@ export const IntegrationConfig = z
 export type IntegrationConfig = z.infer<typeof IntegrationConfig>;
 export type IntegrationConfigInput = z.input<typeof IntegrationConfig>;
 
-/** An integration as stored: its config plus identity and operational status. */
+/** The config as stored in `integrations.config`: credentials live apart, encrypted. */
+export type StoredIntegrationConfig = Omit<IntegrationConfig, 'credentials'>;
+
+/** An integration as stored: its config plus identity and operational status; never its credentials. */
 export interface Integration {
   id: string;
   key: string;
@@ -87,7 +90,7 @@ export interface Integration {
   status: 'active' | 'paused';
   statusReason: string | null;
   pausedUntil: Date | null;
-  config: IntegrationConfig;
+  config: StoredIntegrationConfig;
   createdAt: Date;
   updatedAt: Date;
 }
