@@ -1,10 +1,13 @@
 import type { ConnectorDefinition, Provider } from './types.js';
+import { webhookConnector } from './webhook/index.js';
 
 /**
  * Every connector crm-sync ships. A new provider is one folder under src/connectors and one
  * line here.
  */
-export const connectors: Partial<Record<Provider, ConnectorDefinition>> = {};
+export const connectors: Partial<Record<Provider, ConnectorDefinition>> = {
+  WEBHOOK: webhookConnector,
+};
 
 export function getConnector(provider: Provider): ConnectorDefinition {
   const connector = connectors[provider];
