@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerPublishCommand } from './commands/publish.js';
+import { registerServeCommand } from './commands/serve.js';
 
 /** Builds the `crm-sync` command line. Each command lives in its own module under ./commands. */
 export function buildProgram(): Command {
@@ -8,6 +10,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
   registerMigrateCommand(program);
+  registerPublishCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

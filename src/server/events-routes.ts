@@ -1,7 +1,10 @@
+import { readIngestBody } from '../ingest/ingest-body.js';
 import { type IngestResult, ingestEvents } from '../ingest/ingest-events.js';
 import { HttpError } from './http-error.js';
-import { MAX_EVENTS_PER_REQUEST, readIngestBody } from './ingest-body.js';
 import type { AdminRoutes } from './route-options.js';
+
+/** The most events one request may carry (CONTRACT §1). */
+export const MAX_EVENTS_PER_REQUEST = 500;
 
 // 500 events of a few KB each, with room for large snapshots (Segment caps one event at 32 KB).
 const BODY_LIMIT = 16 * 1024 * 1024;

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { type EventIssue, toEventIssues } from '../events/parse-event.js';
 
-/** The most events one `POST /v1/events` may carry (CONTRACT §1). */
-export const MAX_EVENTS_PER_REQUEST = 500;
-
-const NOT_AN_EVENT = 'the body must be one event (a JSON object), an array of events or { "events": [...] }';
+const NOT_AN_EVENT = 'expected one event (a JSON object), an array of events or { "events": [...] }';
 
 const Batch = z.object({
   events: z
@@ -19,8 +16,9 @@ export type IngestBody =
   | { ok: false; issues: EventIssue[] };
 
 /**
- * Tells the three accepted shapes apart. Only the shape is checked here; each event is validated
- * on its own later, so that one malformed event does not cost the valid ones around it.
+ * Tells apart the three shapes `POST /v1/events` and `crm-sync publish FILE` accept. Only the
+ * shape is checked here; each event is validated on its own later, so that one malformed event
+ * does not cost the valid ones around it.
  */
 export function readIngestBody(body: unknown): IngestBody {
   const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
