@@ -1,7 +1,10 @@
 import { Command } from 'commander';
+import { registerFailuresCommands } from './commands/failures.js';
+import { registerIntegrationsCommands } from './commands/integrations.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerWorkerCommands } from './commands/worker.js';
 
 /** Builds the `crm-sync` command line. Each command lives in its own module under ./commands. */
 export function buildProgram(): Command {
@@ -12,6 +15,9 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerPublishCommand(program);
   registerServeCommand(program);
+  registerWorkerCommands(program);
+  registerFailuresCommands(program);
+  registerIntegrationsCommands(program);
   return program;
 }
 

@@ -41,8 +41,6 @@ export function decideSync(input: {
   const synced: RecordOrder = { version: link.lastVersion, updatedAt: link.lastUpdatedAt?.getTime() ?? null };
   if (link.syncHash !== null && compareOrder(input.order, synced) < 0)
     return { action: 'skip', reason: 'stale' };
-  if (link.syncHash === input.hash && (link.externalId !== null || operation !== 'upsert')) {
-    return { action: 'skip', reason: 'unchanged' };
-  }
+  if (link.syncHash === input.hash) return { action: 'skip', reason: 'unchanged' };
   return { action: 'push' };
 }

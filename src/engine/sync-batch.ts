@@ -125,6 +125,7 @@ async function syncRound(
         linkWrites.push({
           entityType: item.ref.entityType,
           entityId: item.ref.entityId,
+          crmExternalId: crmExternalIdOf(item.event),
           externalId: link.externalId,
           syncHash: link.syncHash,
           lastEventId: item.event.id,
@@ -197,6 +198,7 @@ async function syncRound(
       linkWrites.push({
         entityType: record.entityType,
         entityId: record.entityId,
+        crmExternalId: crmExternalIdOf(item.event),
         externalId: result.externalId ?? link?.externalId ?? null,
         syncHash: classOf(record.operation) === 'state' ? hash : (link?.syncHash ?? null),
         lastEventId: item.event.id,
@@ -207,6 +209,7 @@ async function syncRound(
       for (const extra of result.extraLinks ?? []) {
         linkWrites.push({
           ...extra,
+          crmExternalId: null,
           syncHash: null,
           lastEventId: item.event.id,
           lastVersion: null,
@@ -326,4 +329,10 @@ function logEntry(
     durationMs,
     error,
   };
+}
+
+function crmExternalIdOf(event: CrmEvent): string | null {
+  if (event.type === 'CRM_LIST_MEMBER_ADDED' || event.type === 'CRM_LIST_MEMBER_REMOVED') return null;
+  const id = snapshotOf(event).externalId;
+  return typeof id === 'string' ? id : null;
 }

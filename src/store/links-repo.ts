@@ -6,6 +6,7 @@ export interface SyncLink {
   integrationId: string;
   entityType: EntityType;
   entityId: string;
+  crmExternalId: string | null;
   externalId: string | null;
   syncHash: string | null;
   lastSyncedAt: Date | null;
@@ -20,6 +21,7 @@ interface LinkRow {
   integration_id: string;
   entity_type: EntityType;
   entity_id: string;
+  crm_external_id: string | null;
   external_id: string | null;
   sync_hash: string | null;
   last_synced_at: Date | null;
@@ -30,7 +32,7 @@ interface LinkRow {
   state: Record<string, unknown>;
 }
 
-const COLUMNS = `integration_id, entity_type, entity_id, external_id, sync_hash, last_synced_at,
+const COLUMNS = `integration_id, entity_type, entity_id, crm_external_id, external_id, sync_hash, last_synced_at,
   last_event_id, last_version, last_updated_at, last_error, state`;
 
 function toLink(row: LinkRow): SyncLink {
@@ -38,6 +40,7 @@ function toLink(row: LinkRow): SyncLink {
     integrationId: row.integration_id,
     entityType: row.entity_type,
     entityId: row.entity_id,
+    crmExternalId: row.crm_external_id,
     externalId: row.external_id,
     syncHash: row.sync_hash,
     lastSyncedAt: row.last_synced_at,
@@ -83,11 +86,12 @@ export async function findLink(
   return links.get(key(entityType, entityId)) ?? null;
 }
 
-/** The links of one CRM record across all integrations (what sync-status shows). */
-export async function findLinksOfEntity(db: Db, entityType: string, entityId: string): Promise<SyncLink[]> {
+/** The links of one CRM record across all integrations, by its id or its CRM external id (sync-status). */
+export async function findLinksOfEntity(db: Db, entityType: string, id: string): Promise<SyncLink[]> {
   const { rows } = await db.query<LinkRow>(
-    `SELECT ${COLUMNS} FROM crm_sync.sync_links WHERE entity_type = $1 AND entity_id = $2 ORDER BY created_at`,
-    [entityType, entityId],
+    `SELECT ${COLUMNS} FROM crm_sync.sync_links
+      WHERE entity_type = $1 AND (entity_id = $2 OR crm_external_id = $2) ORDER BY created_at`,
+    [entityType, id],
   );
   return rows.map(toLink);
 }
@@ -95,6 +99,7 @@ export async function findLinksOfEntity(db: Db, entityType: string, entityId: st
 export interface LinkWrite {
   entityType: EntityType;
   entityId: string;
+  crmExternalId: string | null;
   externalId: string | null;
   /** A delta operation passes the link's current hash: it does not change the record's payload. */
   syncHash: string | null;
@@ -133,14 +138,15 @@ export async function saveSyncedLinks(
   }
   await db.query(
     `INSERT INTO crm_sync.sync_links AS l (integration_id, entity_type, entity_id, external_id, sync_hash,
-        last_synced_at, last_event_id, last_version, last_updated_at, last_error, state)
+        last_synced_at, last_event_id, last_version, last_updated_at, last_error, state, crm_external_id)
      SELECT $1, w.entity_type, w.entity_id, w.external_id, w.sync_hash, now(), w.last_event_id,
-            w.last_version, w.last_updated_at, NULL, w.state
+            w.last_version, w.last_updated_at, NULL, w.state, w.crm_external_id
        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                   $8::timestamptz[], $9::jsonb[])
+                   $8::timestamptz[], $9::jsonb[], $10::text[])
             AS w(entity_type, entity_id, external_id, sync_hash, last_event_id, last_version,
-                 last_updated_at, state)
+                 last_updated_at, state, crm_external_id)
      ON CONFLICT (integration_id, entity_type, entity_id) DO UPDATE SET
+       crm_external_id = COALESCE(EXCLUDED.crm_external_id, l.crm_external_id),
        external_id = COALESCE(EXCLUDED.external_id, l.external_id),
        sync_hash = EXCLUDED.sync_hash,
        last_synced_at = now(),
@@ -160,6 +166,7 @@ export async function saveSyncedLinks(
       writes.map((w) => w.lastVersion),
       writes.map((w) => w.lastUpdatedAt),
       writes.map((w) => JSON.stringify(w.state)),
+      writes.map((w) => w.crmExternalId),
     ],
   );
 }

@@ -28,6 +28,8 @@ CREATE TABLE crm_sync.sync_links (
   integration_id   uuid NOT NULL REFERENCES crm_sync.integrations (id) ON DELETE CASCADE,
   entity_type      text NOT NULL,
   entity_id        text NOT NULL,
+  -- the CRM's own public id of the record (ctc_…, cmp_…), so the CRM can ask by either id
+  crm_external_id  text,
   external_id      text,
   sync_hash        text,
   last_synced_at   timestamptz,
@@ -43,6 +45,7 @@ CREATE TABLE crm_sync.sync_links (
   CONSTRAINT sync_links_one_per_external_id UNIQUE (integration_id, entity_type, external_id)
 );
 CREATE INDEX sync_links_entity_idx ON crm_sync.sync_links (entity_type, entity_id);
+CREATE INDEX sync_links_crm_external_idx ON crm_sync.sync_links (entity_type, crm_external_id);
 
 -- Every sync attempt's outcome, newest first for `crm-sync logs`.
 CREATE TABLE crm_sync.sync_log (

@@ -1,0 +1,185 @@
+import type { Queue } from 'bullmq';
+import type { AppContext } from '../app/context.js';
+import type { CrmEvent } from '../events/envelope.js';
+import { createEventConsumer, type EventConsumer } from '../ingest/event-consumer.js';
+import { createEventsQueue } from '../ingest/event-jobs.js';
+import { createOutboxRelay, type OutboxRelay } from '../ingest/outbox-relay.js';
+import { createCredentialsCipherFromEnv } from '../store/credentials-cipher.js';
+import { markReplayed } from '../store/failures-repo.js';
+import { setIntegrationStatus } from '../store/integrations-repo.js';
+import { integrationSourceFromDb } from './integration-source.js';
+import { LatestSnapshotStore } from './latest-snapshot-store.js';
+import { createRateLimiters } from './rate-limiter.js';
+import { type ReplayResult, type ReplaySelection, replayFailures } from './replay.js';
+import { createRouter, type RouteDecision } from './router.js';
+import { RuntimeRegistry } from './runtime-registry.js';
+import { syncBatch } from './sync-batch.js';
+import { createSyncProcessor } from './sync-processor.js';
+import { SyncWorkers } from './sync-workers.js';
+import { WriteBackQueue } from './write-back-queue.js';
+
+export interface EngineOptions {
+  /** How long a state change waits for newer ones of the same record (coalescing window). */
+  coalesceMs?: number;
+  /** How often workers notice integration changes (new, paused, edited). */
+  refreshMs?: number;
+  /** Events consumed at once from `crm-events` by this process. */
+  eventConcurrency?: number;
+  /** Run the outbox relay in this process. */
+  relay?: boolean;
+}
+
+export interface Engine {
+  /** Routes one validated event (what the `crm-events` consumer calls). */
+  route(event: CrmEvent, priority?: 'live' | 'bulk'): Promise<RouteDecision[]>;
+  replay(selection: ReplaySelection): Promise<ReplayResult[]>;
+  /** Consumes events and syncs records until `stop()`. */
+  start(): Promise<void>;
+  /** Graceful: stop taking work, finish or return what is in flight, flush batches, close connections. */
+  stop(): Promise<void>;
+  registry: RuntimeRegistry;
+  eventsQueue: Queue;
+  queueFor(integrationId: string): Queue;
+}
+
+/**
+ * Wires the sync engine from the process's resources: the router behind the `crm-events`
+ * consumer, one sync queue and worker per integration, the shared rate limiters, write-back
+ * and (optionally) the outbox relay.
+ */
+export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engine {
+  const { env, logger, db } = ctx;
+  const prefix = env.CRM_SYNC_QUEUE_PREFIX;
+  const cipher = createCredentialsCipherFromEnv(env, { onWarning: (message) => logger.warn(message) });
+  const limiters = createRateLimiters({ redisUrl: env.REDIS_URL, prefix, logger });
+  const source = integrationSourceFromDb(db, cipher);
+  const registry = new RuntimeRegistry(
+    source,
+    {
+      db,
+      logger,
+      limiters,
+      baseUrls: {
+        HUBSPOT: env.HUBSPOT_BASE_URL,
+        MAILCHIMP: env.MAILCHIMP_BASE_URL,
+        SLACK: env.SLACK_API_URL,
+        SEGMENT: env.SEGMENT_HOST,
+      },
+    },
+    options.refreshMs ?? 2000,
+    logger,
+  );
+  const latest = new LatestSnapshotStore(ctx.redis(), prefix);
+  const writeBack = new WriteBackQueue({
+    connection: () => ctx.redis(),
+    prefix,
+    db,
+    logger,
+    target:
+      env.CRM_API_URL && env.CRM_API_KEY ? { crmApiUrl: env.CRM_API_URL, crmApiKey: env.CRM_API_KEY } : null,
+  });
+
+  const processor = createSyncProcessor({
+    runtime: (id) => registry.get(id),
+    submit: (rt, item) => workers.submit(rt, item),
+    latest,
+    logger,
+    async onReplayed(failureId, outcome) {
+      if (outcome.kind === 'synced' || outcome.kind === 'skipped') await markReplayed(db, failureId);
+    },
+  });
+  const workers: SyncWorkers = new SyncWorkers({
+    connection: () => ctx.redis(),
+    prefix,
+    registry,
+    logger,
+    processor,
+    flush: (rt, items) =>
+      syncBatch(rt, items, {
+        db,
+        logger,
+        async pauseIntegration(reason, untilMs) {
+          await setIntegrationStatus(db, rt.integration.id, {
+            status: 'paused',
+            reason,
+            pausedUntil: untilMs ? new Date(untilMs) : null,
+          });
+          registry.invalidate(rt.integration.id);
+          logger.error({ integration: rt.integration.key, reason }, 'integration paused');
+        },
+        async onNewExternalIds(ids) {
+          const property = rt.integration.config.writeBack?.property;
+          if (!property) return;
+          await writeBack.enqueue(
+            ids.map((id) => ({
+              integrationId: rt.integration.id,
+              contactId: id.entityId,
+              externalId: id.externalId,
+              property,
+            })),
+          );
+        },
+      }),
+  });
+  const route = createRouter({
+    runtimesFor: (organizationId) => registry.forOrganization(organizationId),
+    queueFor: (id) => workers.queueFor(id),
+    latest,
+    coalesceMs: options.coalesceMs ?? 200,
+  });
+
+  const eventsQueue = createEventsQueue(ctx.redis(), prefix);
+  let consumer: EventConsumer | undefined;
+  let relay: OutboxRelay | undefined;
+  let refresher: NodeJS.Timeout | undefined;
+
+  const refreshWorkers = async () => {
+    try {
+      await workers.refresh(await source.listAllEnabled());
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'could not refresh sync workers');
+    }
+  };
+
+  return {
+    route,
+    registry,
+    eventsQueue,
+    queueFor: (id) => workers.queueFor(id),
+    replay: (selection) =>
+      replayFailures(
+        { db, runtime: (id) => registry.get(id), queueFor: (id) => workers.queueFor(id) },
+        selection,
+      ),
+    async start() {
+      await refreshWorkers();
+      refresher = setInterval(refreshWorkers, options.refreshMs ?? 2000);
+      refresher.unref();
+      writeBack.start();
+      consumer = createEventConsumer({
+        connection: ctx.redis(),
+        prefix,
+        db,
+        logger,
+        concurrency: options.eventConcurrency ?? 50,
+        onEvent: async (event) => {
+          await route(event);
+        },
+      });
+      if (options.relay ?? true) {
+        relay = createOutboxRelay({ db, queue: eventsQueue, logger });
+        relay.start();
+      }
+    },
+    async stop() {
+      if (refresher) clearInterval(refresher);
+      await relay?.stop();
+      await consumer?.close();
+      await workers.close();
+      await writeBack.close();
+      await eventsQueue.close();
+      await registry.close();
+      await limiters.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { RateLimit } from '../../connectors/types.js';
+
+/** The shape a rate limit must have before it becomes a shared budget in Redis. */
+const RateLimitShape = z.object({
+  max: z.number().int().positive(),
+  perMs: z.number().int().positive(),
+  maxConcurrent: z.number().int().positive().nullish(),
+});
+
+export class RateLimitConfigError extends Error {
+  override name = 'RateLimitConfigError';
+}
+
+/** Checks a connector's or an override's limit, naming the account and field when it cannot work. */
+export function parseRateLimit(accountKey: string, limit: unknown): RateLimit {
+  const parsed = RateLimitShape.safeParse(limit);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(limit)'}: ${i.message}`)
+      .join('; ');
+    throw new RateLimitConfigError(`rate limit for account ${accountKey} is invalid: ${problems}`);
+  }
+  return {
+    max: parsed.data.max,
+    perMs: parsed.data.perMs,
+    maxConcurrent: parsed.data.maxConcurrent ?? undefined,
+  };
+}
+
+export function sameLimit(a: RateLimit, b: RateLimit): boolean {
+  return a.max === b.max && a.perMs === b.perMs && (a.maxConcurrent ?? null) === (b.maxConcurrent ?? null);
+}
+
+/**
+ * How late a request may start after Bottleneck granted its slot (timer lateness, the pause
+ * check's round trip, a busy event loop) without a window seeing one request too many. Capped at
+ * 5% of the window so that slow limits (Slack, 1 per second) do not lose more than that.
+ */
+export function startJitterAllowanceMs(perMs: number): number {
+  return Math.min(50, perMs * 0.05);
+}
+
+/**
+ * "max per perMs" as Bottleneck settings. The reservoir alone allows 2×max in a short span (the
+ * end of one window and the start of the next), so starts are also spaced by minTime; that
+ * spacing is what keeps every sliding window of perMs at or under max, which is how HubSpot's
+ * "ten_secondly_rolling" counts. ceil(perMs/max) alone is exact to the millisecond: a request
+ * that starts a few ms after its slot (timers are late under load) would put max+1 starts in one
+ * window, so the spacing also covers `startJitterAllowanceMs` (fractional ms are fine in Redis).
+ */
+export function bottleneckSettings(limit: RateLimit) {
+  const spacing = (limit.perMs + startJitterAllowanceMs(limit.perMs)) / limit.max;
+  return {
+    reservoir: limit.max,
+    reservoirRefreshAmount: limit.max,
+    reservoirRefreshInterval: limit.perMs,
+    minTime: Math.max(Math.ceil(limit.perMs / limit.max), spacing),
+    maxConcurrent: limit.maxConcurrent ?? null,
+  };
+}
+
+/**
+ * What a limit change sends through `updateSettings`. The live reservoir is left alone: setting it
+ * here would hand a fresh full budget to an account that may have spent its window already.
+ */
+export function bottleneckUpdate(limit: RateLimit) {
+  const { reservoir: _live, ...rest } = bottleneckSettings(limit);
+  return rest;
+}

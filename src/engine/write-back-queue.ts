@@ -1,0 +1,107 @@
+import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { z } from 'zod';
+import { isConnectorError } from '../connectors/errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Db } from '../store/db.js';
+import { recordFailure } from '../store/failures-repo.js';
+import { type WriteBackTarget, writeBackExternalId } from './write-back.js';
+
+export const WRITE_BACK_QUEUE = 'crm-writeback';
+
+const WriteBackJob = z.object({
+  integrationId: z.string(),
+  contactId: z.string(),
+  property: z.string(),
+  externalId: z.string(),
+});
+type WriteBackJob = z.infer<typeof WriteBackJob>;
+
+const ATTEMPTS = 8;
+
+/**
+ * Write-backs run on a queue of their own, so a slow or failing CRM API never holds up pushes
+ * to providers: the link is already stored, and the CRM learns the id when it can.
+ */
+export class WriteBackQueue {
+  private readonly queue: Queue;
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly deps: {
+      connection: () => ConnectionOptions;
+      prefix: string;
+      db: Db;
+      logger: Logger;
+      target: WriteBackTarget | null;
+    },
+  ) {
+    this.queue = new Queue(WRITE_BACK_QUEUE, { connection: deps.connection(), prefix: deps.prefix });
+  }
+
+  get enabled(): boolean {
+    return this.deps.target !== null;
+  }
+
+  async enqueue(jobs: WriteBackJob[]): Promise<void> {
+    if (!this.enabled || jobs.length === 0) return;
+    await this.queue.addBulk(
+      jobs.map((data) => ({
+        name: 'write-back',
+        data,
+        opts: {
+          // One write per (integration, contact, id): a re-push of a linked record writes nothing.
+          jobId: `${data.integrationId}.${Buffer.from(data.contactId).toString('base64url')}.${Buffer.from(data.externalId).toString('base64url')}`,
+          attempts: ATTEMPTS,
+          backoff: { type: 'exponential', delay: 2000 },
+          removeOnComplete: { age: 3600, count: 1000 },
+          removeOnFail: { age: 7 * 86_400 },
+        },
+      })),
+    );
+  }
+
+  start(): void {
+    const target = this.deps.target;
+    if (!target || this.worker) return;
+    this.worker = new Worker(WRITE_BACK_QUEUE, (job) => this.process(job, target), {
+      connection: this.deps.connection(),
+      prefix: this.deps.prefix,
+      concurrency: 10,
+    });
+    this.worker.on('error', (error) =>
+      this.deps.logger.error({ err: error.message }, 'write-back worker error'),
+    );
+  }
+
+  private async process(job: Job, target: WriteBackTarget): Promise<void> {
+    const data = WriteBackJob.parse(job.data);
+    try {
+      await writeBackExternalId(target, data);
+    } catch (error) {
+      const retryable = isConnectorError(error) && error.kind === 'retryable';
+      const last = job.attemptsMade + 1 >= ATTEMPTS;
+      if (!retryable || last) {
+        await recordFailure(this.deps.db, {
+          failureKey: `writeback:${data.integrationId}:${data.contactId}`,
+          stage: 'sync',
+          integrationId: data.integrationId,
+          entityType: 'contact',
+          entityId: data.contactId,
+          errorKind: isConnectorError(error) ? error.kind : 'internal',
+          errorCode: 'WRITE_BACK',
+          errorMessage: `writing ${data.property}=${data.externalId} back to the CRM failed: ${(error as Error).message}`,
+          errorDetails: isConnectorError(error) ? { status: error.status, body: error.body } : null,
+          providerStatus: isConnectorError(error) ? (error.status ?? null) : null,
+          attempts: job.attemptsMade + 1,
+        });
+        throw new UnrecoverableError((error as Error).message);
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}
