@@ -1,0 +1,45 @@
+import { defineConnector } from '../types.js';
+import { accountKeyOf } from './account.js';
+import { createMailchimpClient } from './client.js';
+import { mailchimpDefaultMappings } from './default-mappings.js';
+import { MailchimpCredentials, MailchimpSettings } from './settings.js';
+
+/**
+ * Mailchimp (Marketing API 3.0): CRM contacts become members of one audience per integration,
+ * with merge fields, tags, notes and events; CRM lists become tags or static segments.
+ * See docs/connectors/mailchimp.md.
+ */
+export const mailchimpConnector = defineConnector({
+  provider: 'MAILCHIMP',
+  displayName: 'Mailchimp',
+  settings: MailchimpSettings,
+  credentials: MailchimpCredentials,
+  // 8/s is the CRM's documented budget; 10 is Mailchimp's cap on simultaneous connections.
+  rateLimit: { max: 8, perMs: 1000, maxConcurrent: 10 },
+  batchSize: 500,
+  batchWindowMs: 1000,
+  capabilities: {
+    push: {
+      contact: ['upsert', 'archive', 'merge', 'tag_add', 'tag_remove'],
+      activity: ['activity'],
+      list_membership: ['list_add', 'list_remove'],
+    },
+  },
+  defaultMappings: mailchimpDefaultMappings,
+  defaultEvents: [
+    'CRM_CONTACT_CREATED',
+    'CRM_CONTACT_UPDATED',
+    'CRM_CONTACT_ARCHIVED',
+    'CRM_CONTACT_DELETED',
+    'CRM_CONTACT_MERGED',
+    'CRM_CONTACT_TAG_ADDED',
+    'CRM_CONTACT_TAG_REMOVED',
+    'CRM_CONTACT_COMPANY_ASSOCIATED',
+    'CRM_CONTACT_COMPANY_DISSOCIATED',
+    'CRM_ACTIVITY_CREATED',
+    'CRM_LIST_MEMBER_ADDED',
+    'CRM_LIST_MEMBER_REMOVED',
+  ],
+  accountKey: (_settings, credentials) => accountKeyOf(credentials),
+  createClient: (ctx) => createMailchimpClient(ctx),
+});

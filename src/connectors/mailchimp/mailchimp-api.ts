@@ -1,0 +1,233 @@
+import type { z } from 'zod';
+import { type ConnectorError, isConnectorError, RetryableError } from '../errors.js';
+import type { ConnectorContext } from '../types.js';
+import { type ClassifyOptions, classifyHttpFailure } from './error-table.js';
+import { isHttpLikeError, toHttpFailure } from './http-failure.js';
+import { redactSecrets } from './redact-secrets.js';
+import {
+  type BatchSubscribeAnswer,
+  BatchSubscribeAnswer as BatchSubscribeAnswerSchema,
+  ListAnswer,
+  type Member,
+  Member as MemberSchema,
+  type MergeField,
+  MergeField as MergeFieldSchema,
+  MergeFieldsAnswer,
+  NoteAnswer,
+  type Segment,
+  type SegmentMembersAnswer,
+  SegmentMembersAnswer as SegmentMembersAnswerSchema,
+  Segment as SegmentSchema,
+  SegmentsAnswer,
+} from './responses.js';
+import type { MailchimpSdk } from './sdk-client.js';
+
+export interface MemberTag {
+  name: string;
+  status: 'active' | 'inactive';
+}
+
+/**
+ * Every Mailchimp call the connector makes, one method per HTTP request, each sent through the
+ * engine's `request` (shared rate budget, counting) and answered with validated data or a
+ * classified error. Paths carry subscriber hashes only.
+ */
+export interface MailchimpApi {
+  listId: string;
+  getList(): Promise<{ id: string; name: string }>;
+  getMergeFields(): Promise<MergeField[]>;
+  addMergeField(field: { tag: string; name: string; type: string }): Promise<MergeField>;
+  /** POST /lists/{id}: up to 500 members; never with `update_existing` (see push-members.ts). */
+  batchSubscribe(body: Record<string, unknown>): Promise<BatchSubscribeAnswer>;
+  /** PUT …/members/{hash}: creates with `status_if_new`, else updates without touching status. */
+  putMember(hash: string, body: Record<string, unknown>): Promise<Member>;
+  /** PATCH …/members/{hash}: the way to change a member's email address. */
+  patchMember(hash: string, body: Record<string, unknown>): Promise<Member>;
+  archiveMember(hash: string): Promise<void>;
+  deleteMemberPermanently(hash: string): Promise<void>;
+  updateTags(hash: string, tags: MemberTag[]): Promise<void>;
+  addNote(hash: string, note: string): Promise<{ id: string }>;
+  addEvent(hash: string, body: Record<string, unknown>): Promise<void>;
+  staticSegments(): Promise<Segment[]>;
+  createStaticSegment(name: string): Promise<Segment>;
+  updateSegmentMembers(
+    segmentId: string,
+    body: { members_to_add: string[]; members_to_remove: string[] },
+  ): Promise<SegmentMembersAnswer>;
+}
+
+type Request = ConnectorContext<unknown, unknown>['request'];
+
+export function createMailchimpApi(deps: {
+  sdk: MailchimpSdk;
+  listId: string;
+  request: Request;
+  /** Strings that must never leave in an error (the key and its Basic-auth form). */
+  secrets: readonly string[];
+}): MailchimpApi {
+  const { sdk, listId, request, secrets } = deps;
+
+  const translate = (error: unknown, options: ClassifyOptions): ConnectorError => {
+    if (isConnectorError(error)) return error;
+    if (isHttpLikeError(error)) {
+      const classified = classifyHttpFailure(toHttpFailure(error), options);
+      return redactBody(classified, secrets);
+    }
+    // The SDK's own argument checks: a bug here, kept retryable so it is not silently lost.
+    const message = error instanceof Error ? error.message : String(error);
+    return new RetryableError(redactSecrets(`Mailchimp ${options.operation} failed: ${message}`, secrets));
+  };
+
+  async function call<S extends z.ZodType>(
+    kind: string,
+    options: ClassifyOptions,
+    run: () => Promise<unknown>,
+    schema: S,
+  ): Promise<z.infer<S>> {
+    return request(
+      async () => {
+        let answer: unknown;
+        try {
+          answer = await run();
+        } catch (error) {
+          throw translate(error, options);
+        }
+        const parsed = schema.safeParse(answer);
+        if (!parsed.success) {
+          const where = parsed.error.issues
+            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+            .join('; ');
+          throw new RetryableError(
+            `Mailchimp ${options.operation} gave an answer of unexpected shape: ${where}`,
+            {
+              code: 'UNEXPECTED_ANSWER',
+            },
+          );
+        }
+        return parsed.data;
+      },
+      { kind },
+    );
+  }
+
+  const nothing = {
+    safeParse: () => ({ success: true as const, data: undefined }),
+  } as unknown as z.ZodType<void>;
+  const onAudience = (operation: string): ClassifyOptions => ({ operation, notFound: 'config' });
+  // A member that is not (yet) in the audience: its contact's own sync may still be on the way.
+  const onMember = (operation: string): ClassifyOptions => ({ operation, notFound: 'retryable' });
+
+  return {
+    listId,
+    getList: () =>
+      call(
+        'read',
+        onAudience('GET audience'),
+        () => sdk.lists.getList(listId, { fields: ['id', 'name'] }),
+        ListAnswer,
+      ),
+    getMergeFields: async () =>
+      (
+        await call(
+          'read',
+          onAudience('GET merge fields'),
+          () => sdk.lists.getListMergeFields(listId, { count: 1000 }),
+          MergeFieldsAnswer,
+        )
+      ).merge_fields,
+    addMergeField: (field) =>
+      call(
+        'write',
+        onAudience('POST merge field'),
+        () => sdk.lists.addListMergeField(listId, { ...field, required: false, public: false }),
+        MergeFieldSchema,
+      ),
+    batchSubscribe: (body) =>
+      call(
+        'batch_subscribe',
+        onAudience('batch subscribe'),
+        () => sdk.lists.batchListMembers(listId, body),
+        BatchSubscribeAnswerSchema,
+      ),
+    putMember: (hash, body) =>
+      call(
+        'member',
+        onAudience('PUT member'),
+        () => sdk.lists.setListMember(listId, hash, body),
+        MemberSchema,
+      ),
+    patchMember: (hash, body) =>
+      call(
+        'member',
+        { operation: 'PATCH member', notFound: 'permanent' },
+        () => sdk.lists.updateListMember(listId, hash, body),
+        MemberSchema,
+      ),
+    archiveMember: (hash) =>
+      call(
+        'member',
+        { operation: 'DELETE member', notFound: 'permanent' },
+        () => sdk.lists.deleteListMember(listId, hash),
+        nothing,
+      ),
+    deleteMemberPermanently: (hash) =>
+      call(
+        'member',
+        { operation: 'delete-permanent member', notFound: 'permanent' },
+        () => sdk.lists.deleteListMemberPermanent(listId, hash),
+        nothing,
+      ),
+    updateTags: (hash, tags) =>
+      call(
+        'member',
+        onMember('POST member tags'),
+        () => sdk.lists.updateListMemberTags(listId, hash, { tags }),
+        nothing,
+      ),
+    addNote: (hash, note) =>
+      call(
+        'member',
+        onMember('POST member note'),
+        () => sdk.lists.createListMemberNote(listId, hash, { note }),
+        NoteAnswer,
+      ),
+    addEvent: (hash, body) =>
+      call(
+        'member',
+        onMember('POST member event'),
+        () => sdk.lists.createListMemberEvent(listId, hash, body),
+        nothing,
+      ),
+    staticSegments: async () =>
+      (
+        await call(
+          'read',
+          onAudience('GET segments'),
+          () => sdk.lists.listSegments(listId, { type: 'static', count: 1000 }),
+          SegmentsAnswer,
+        )
+      ).segments,
+    createStaticSegment: (name) =>
+      call(
+        'write',
+        onAudience('POST segment'),
+        () => sdk.lists.createSegment(listId, { name, static_segment: [] }),
+        SegmentSchema,
+      ),
+    updateSegmentMembers: (segmentId, body) =>
+      call(
+        'write',
+        onAudience('POST segment members'),
+        () => sdk.lists.batchSegmentMembers(body, listId, segmentId),
+        SegmentMembersAnswerSchema,
+      ),
+  };
+}
+
+function redactBody(error: ConnectorError, secrets: readonly string[]): ConnectorError {
+  const body = redactSecrets(error.body, secrets);
+  const message = redactSecrets(error.message, secrets);
+  if (body === error.body && message === error.message) return error;
+  Object.assign(error, { body, message });
+  return error;
+}

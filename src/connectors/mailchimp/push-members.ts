@@ -1,0 +1,182 @@
+import type { Contact } from '../../events/snapshots.js';
+import { PermanentError, RetryableError } from '../errors.js';
+import type { PushRecord, PushResult } from '../types.js';
+import { classifyBatchError } from './error-table.js';
+import { memberStateOf, readMemberState } from './link-state.js';
+import { draftMember, type MemberDraft, missingMergeTags } from './member-draft.js';
+import { planTags } from './member-tags.js';
+import { type PushContext, settle } from './push-context.js';
+import type { Member } from './responses.js';
+import { runPool } from './run-pool.js';
+import { normalizeEmail } from './subscriber-hash.js';
+
+/**
+ * Creating and updating members — and never resubscribing anyone.
+ *
+ * Batch subscribe (POST /lists/{id}) takes a `status` per member, and with `update_existing: true`
+ * it "will change existing members' subscription status" (API reference). The CRM does not know a
+ * member's current status: the last status on the link may be minutes old, and an unsubscribe
+ * may be on its way back. Sending any status to an existing member could resubscribe someone who
+ * unsubscribed, send a cleaned address a confirmation mail (pending), or demote a subscriber to
+ * transactional. So:
+ * - records with no link go through batch subscribe with `update_existing: false`: new members are
+ *   created with `statusIfNew` (500 per call); one that already exists comes back as
+ *   ERROR_CONTACT_EXISTS and joins the next group;
+ * - existing members are written one by one with PUT …/members/{hash} and `status_if_new` only,
+ *   which Mailchimp applies to new members and ignores for existing ones, so their status stays
+ *   whatever it is. An email change PATCHes the member at its old hash (same member, same
+ *   contact_id) instead of creating a second one.
+ * Updates therefore cost a call per member; creates, the bulk of a first sync, 1/500 of that.
+ */
+export interface MemberWrite {
+  record: PushRecord;
+  contact: Contact | null;
+  /** Tags the CRM wants on the member; null when tags are not synced. */
+  tags: string[] | null;
+}
+
+const BATCH_MAX = 500;
+
+interface Existing {
+  position: number;
+  draft: MemberDraft;
+  /** The hash the member had when last synced, when the email changed since. */
+  oldHash: string | null;
+  owned: string[];
+}
+
+export async function writeMembers(writes: readonly MemberWrite[], ctx: PushContext): Promise<PushResult[]> {
+  const results: (PushResult | undefined)[] = new Array(writes.length);
+  if (writes.length === 0) return [];
+  const { listId } = ctx.settings;
+
+  const missing = missingMergeTags(
+    writes.map((w) => w.record.payload),
+    await ctx.catalog.get(),
+  );
+  const catalog = await ctx.catalog.ensure(missing, ctx.settings.createMissingMergeFields);
+
+  const fresh: { position: number; draft: MemberDraft }[] = [];
+  const existing: Existing[] = [];
+  const byHash = new Map<string, number>();
+  writes.forEach((write, position) => {
+    const outcome = draftMember(write.record.payload, write.contact?.email, catalog, listId);
+    if (outcome.kind === 'skip') results[position] = { status: 'skipped', reason: outcome.reason };
+    if (outcome.kind === 'error') results[position] = { status: 'error', error: outcome.error };
+    if (outcome.kind !== 'draft') return;
+    const { draft } = outcome;
+    const twin = byHash.get(draft.hash);
+    if (twin !== undefined) {
+      results[position] = {
+        status: 'error',
+        error: new PermanentError(
+          `${draft.email} is also the email of CRM contact ${writes[twin]?.record.entityId} in this batch; one Mailchimp member cannot stand for two contacts`,
+          { code: 'DUPLICATE_EMAIL' },
+        ),
+      };
+      return;
+    }
+    byHash.set(draft.hash, position);
+    const linked = write.record.externalId ? readMemberState(write.record.state, listId) : null;
+    if (linked) {
+      existing.push({
+        position,
+        draft,
+        oldHash: linked.subscriberHash !== draft.hash ? linked.subscriberHash : null,
+        owned: linked.tags,
+      });
+    } else {
+      fresh.push({ position, draft });
+    }
+  });
+
+  for (let start = 0; start < fresh.length; start += BATCH_MAX) {
+    const chunk = fresh.slice(start, start + BATCH_MAX);
+    const answer = await ctx.api.batchSubscribe({
+      members: chunk.map(({ position, draft }) =>
+        batchMember(draft, ctx.settings.statusIfNew, writes[position]?.tags),
+      ),
+      update_existing: false,
+      sync_tags: false,
+    });
+    const written = new Map<string, Member>();
+    for (const m of [...answer.new_members, ...answer.updated_members])
+      written.set(normalizeEmail(m.email_address), m);
+    const rejected = new Map(answer.errors.map((e) => [normalizeEmail(e.email_address ?? ''), e]));
+    for (const { position, draft } of chunk) {
+      const key = normalizeEmail(draft.email);
+      const member = written.get(key);
+      const error = rejected.get(key);
+      if (member) {
+        results[position] = ok(ctx, writes[position] as MemberWrite, member, writes[position]?.tags ?? []);
+      } else if (error) {
+        const outcome = classifyBatchError(error);
+        if (outcome.outcome === 'exists') existing.push({ position, draft, oldHash: null, owned: [] });
+        else results[position] = { status: 'error', error: outcome.error };
+      } else {
+        results[position] = {
+          status: 'error',
+          error: new RetryableError(`Mailchimp's batch subscribe answer did not mention ${draft.email}`, {
+            code: 'MISSING_FROM_ANSWER',
+          }),
+        };
+      }
+    }
+  }
+
+  await runPool(existing, async (item) => {
+    const write = writes[item.position] as MemberWrite;
+    results[item.position] = await settle(ctx, async () => {
+      const member = await putExisting(ctx, item);
+      let owned = item.owned;
+      if (write.tags !== null) {
+        const plan = planTags({ desired: write.tags, owned, present: member.tags?.map((t) => t.name) });
+        if (plan.changes.length > 0) await ctx.api.updateTags(member.id, plan.changes);
+        owned = plan.owned;
+      }
+      return ok(ctx, write, member, owned);
+    });
+  });
+
+  return results.map(
+    (r) =>
+      r ?? { status: 'error', error: new RetryableError('the record was not handled (a connector bug)') },
+  );
+}
+
+function batchMember(draft: MemberDraft, status: string, tags: string[] | null | undefined) {
+  return {
+    email_address: draft.email,
+    status,
+    ...(Object.keys(draft.mergeFields).length > 0 ? { merge_fields: draft.mergeFields } : {}),
+    ...(tags && tags.length > 0 ? { tags } : {}),
+  };
+}
+
+async function putExisting(ctx: PushContext, item: Existing): Promise<Member> {
+  const { draft } = item;
+  const fields = Object.keys(draft.mergeFields).length > 0 ? { merge_fields: draft.mergeFields } : {};
+  if (item.oldHash) {
+    try {
+      return await ctx.api.patchMember(item.oldHash, { email_address: draft.email, ...fields });
+    } catch (error) {
+      // Archived or deleted at Mailchimp since: write the member at its new address instead.
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+  return ctx.api.putMember(draft.hash, {
+    email_address: draft.email,
+    status_if_new: ctx.settings.statusIfNew,
+    ...fields,
+  });
+}
+
+function ok(ctx: PushContext, write: MemberWrite, member: Member, owned: readonly string[]): PushResult {
+  const state = memberStateOf(member, ctx.settings.listId, owned);
+  ctx.members.set(write.record.entityId, {
+    hash: member.id,
+    memberId: state.memberId,
+    email: member.email_address,
+  });
+  return { status: 'ok', externalId: state.memberId, state };
+}

@@ -1,0 +1,52 @@
+import { createRequire } from 'node:module';
+
+/**
+ * One `ApiClient` of the official SDK (@mailchimp/mailchimp_marketing) per integration.
+ *
+ * Why not the package's default export: it is a process-wide singleton whose `setConfig` every
+ * integration would overwrite, so two accounts in one worker would send each other's keys.
+ * `new ApiClient()` gives each integration its own key, base path and timeout.
+ *
+ * Two SDK defects this module steers around:
+ * - `buildUrl` does `url.replace('server', config.server)` on the whole URL whenever
+ *   `config.server` is set, so a base URL, list id or email containing "server" gets rewritten.
+ *   We never set `config.server` (the base path already names the data center) and put
+ *   subscriber hashes, never emails, in paths.
+ * - Its superagent errors hold the request, whose headers carry the key as Basic auth: they are
+ *   translated at once (http-failure.ts) and never kept as a `cause`.
+ *
+ * The package has no types for this entry point (@types covers the singleton), so the handful of
+ * methods used here are typed below; answers are validated with zod where they are used.
+ */
+export interface MailchimpSdk {
+  basePath: string;
+  timeout: number;
+  setConfig(config: { apiKey: string }): void;
+  lists: {
+    getList(listId: string, opts?: { fields?: string[] }): Promise<unknown>;
+    getListMergeFields(listId: string, opts?: { count?: number; offset?: number }): Promise<unknown>;
+    addListMergeField(listId: string, body: Record<string, unknown>): Promise<unknown>;
+    batchListMembers(listId: string, body: Record<string, unknown>): Promise<unknown>;
+    setListMember(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    updateListMember(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    deleteListMember(listId: string, hash: string): Promise<unknown>;
+    deleteListMemberPermanent(listId: string, hash: string): Promise<unknown>;
+    updateListMemberTags(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    createListMemberNote(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    createListMemberEvent(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    listSegments(listId: string, opts?: { type?: string; count?: number; offset?: number }): Promise<unknown>;
+    createSegment(listId: string, body: Record<string, unknown>): Promise<unknown>;
+    batchSegmentMembers(body: Record<string, unknown>, listId: string, segmentId: string): Promise<unknown>;
+  };
+}
+
+const require = createRequire(import.meta.url);
+
+export function createSdk(options: { apiKey: string; baseUrl: string; timeoutMs: number }): MailchimpSdk {
+  const ApiClient = require('@mailchimp/mailchimp_marketing/src/ApiClient.js') as new () => MailchimpSdk;
+  const sdk = new ApiClient();
+  sdk.basePath = options.baseUrl;
+  sdk.timeout = options.timeoutMs;
+  sdk.setConfig({ apiKey: options.apiKey });
+  return sdk;
+}

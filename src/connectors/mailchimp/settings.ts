@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * What an admin configures for one Mailchimp integration (one audience of one account).
+ * Defaults are the safe choice: no permanent deletion, no merge fields created behind anyone's back.
+ */
+export const MailchimpSettings = z
+  .object({
+    /** The audience (list) id, as shown under Audience → Settings → Audience name and defaults. */
+    listId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a Mailchimp audience id such as "a1b2c3d4e5"'),
+    /** API root including `/3.0`; else MAILCHIMP_BASE_URL; else the API key's data center. */
+    baseUrl: z.url({ protocol: /^https?$/ }).nullish(),
+    /** Status a member gets when the push creates them; an existing member's status is never changed. */
+    statusIfNew: z.enum(['subscribed', 'pending', 'transactional']).default('subscribed'),
+    /** What an archived or deleted CRM contact does to its member; `delete` is irreversible. */
+    deleteMode: z.enum(['archive', 'ignore', 'delete']).default('archive'),
+    /** Mirror the contact's CRM tags as member tags (only tags the CRM set are ever removed). */
+    syncTags: z.boolean().default(true),
+    /** How a mapped CRM list shows up in Mailchimp: a member tag, or a static segment. */
+    listTarget: z.enum(['tag', 'segment']).default('tag'),
+    /** CRM list → Mailchimp tag/segment name, for engines that do not pass the mapped target. */
+    lists: z
+      .array(
+        z
+          .object({
+            crmListId: z.union([z.string().min(1), z.number().int()]).transform(String),
+            target: z.string().min(1).max(100),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Prefix of the event names activities become (`crm_call`); letters, digits, `_` and `-`. */
+    eventPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{0,20}$/, 'up to 20 letters, digits, "_" or "-"')
+      .default('crm_'),
+    /** false sends events with `is_syncing: true`, so they do not start customer journeys. */
+    eventsTriggerAutomations: z.boolean().default(true),
+    /** Create merge fields the mapping targets but the audience lacks (type inferred from the value). */
+    createMissingMergeFields: z.boolean().default(false),
+    requestTimeoutMs: z.number().int().min(1000).max(120_000).default(60_000),
+  })
+  .strict();
+export type MailchimpSettings = z.infer<typeof MailchimpSettings>;
+export type MailchimpSettingsInput = z.input<typeof MailchimpSettings>;
+
+export const MailchimpCredentials = z
+  .object({
+    apiKey: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Za-z0-9]{8,}-[a-z]{2,4}\d{1,3}$/,
+        'a Mailchimp API key ends with its data center, e.g. "…-us6"',
+      ),
+  })
+  .strict();
+export type MailchimpCredentials = z.infer<typeof MailchimpCredentials>;
