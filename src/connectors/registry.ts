@@ -1,3 +1,4 @@
+import { noopConnector } from './noop/index.js';
 import type { ConnectorDefinition, Provider } from './types.js';
 import { webhookConnector } from './webhook/index.js';
 
@@ -7,6 +8,7 @@ import { webhookConnector } from './webhook/index.js';
  */
 export const connectors: Partial<Record<Provider, ConnectorDefinition>> = {
   WEBHOOK: webhookConnector,
+  NOOP: noopConnector,
 };
 
 export function getConnector(provider: Provider): ConnectorDefinition {

@@ -5,7 +5,8 @@ import type { Logger } from '../logging/logger.js';
 import type { MappingsInput } from '../mappings/schema.js';
 import type { ConnectorError } from './errors.js';
 
-export const PROVIDERS = ['HUBSPOT', 'MAILCHIMP', 'SLACK', 'SEGMENT', 'WEBHOOK'] as const;
+/** `NOOP` accepts everything and calls nothing: benchmarks and dry runs. */
+export const PROVIDERS = ['HUBSPOT', 'MAILCHIMP', 'SLACK', 'SEGMENT', 'WEBHOOK', 'NOOP'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 /**

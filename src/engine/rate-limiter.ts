@@ -14,8 +14,8 @@
 import { Redis } from 'ioredis';
 import type { RateLimit } from '../connectors/types.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
+import { AccountGate } from './rate-limit/account-gate.js';
 import { SharedAccountLimiter } from './rate-limit/account-limiter.js';
-import { AccountPause } from './rate-limit/account-pause.js';
 import { parseRateLimit } from './rate-limit/limit-settings.js';
 
 export type { RateLimit } from '../connectors/types.js';
@@ -51,7 +51,7 @@ export function createRateLimiters(opts: RateLimitersOptions): RateLimiters {
     throw new TypeError('createRateLimiters: prefix must be a non-empty string');
   }
   const logger = opts.logger ?? silentLogger;
-  // Pause keys only: plain commands, so one connection serves every account.
+  // The start gate and pause keys: plain commands, so one connection serves every account.
   const commands = new Redis(opts.redisUrl, {
     lazyConnect: true,
     connectionName: 'crm-sync:ratelimit-pause',
@@ -90,7 +90,7 @@ export function createRateLimiters(opts: RateLimitersOptions): RateLimiters {
           accountKey,
           bottleneckId: base,
           redisUrl: opts.redisUrl,
-          pause: new AccountPause(commands, `${base}:paused-until`),
+          gate: new AccountGate(commands, { startLog: `${base}:starts`, pause: `${base}:paused-until` }),
           logger,
         },
         parsed,

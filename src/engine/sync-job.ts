@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CrmEvent } from '../events/envelope.js';
+import type { CrmEvent } from '../events/envelope.js';
 
 /** Each integration has a sync queue of its own, so a slow or paused provider never blocks another. */
 export function syncQueueName(integrationId: string): string {
@@ -23,7 +23,11 @@ export const SyncJobData = z.object({
     'list_add',
     'list_remove',
   ]),
-  event: CrmEvent,
+  // Validated when it entered (the crm-events consumer); the sync queue is internal, and
+  // parsing every snapshot again would cost more than the rest of the job.
+  event: z.custom<CrmEvent>(
+    (v) => typeof v === 'object' && v !== null && 'id' in v && 'type' in v && 'data' in v,
+  ),
   priority: z.enum(['live', 'bulk']).default('live'),
   /** Set by `crm-sync replay`: the dead letter this job re-runs. */
   replayOf: z.number().int().optional(),

@@ -33,8 +33,7 @@ export function createSyncProcessor(deps: ProcessorDeps) {
   return async function processSyncJob(job: Job, token?: string): Promise<SyncJobResult> {
     const data = SyncJobData.parse(job.data);
     const rt = await deps.runtime(data.integrationId);
-    if (!rt || !rt.integration.enabled)
-      return { outcome: 'skipped', detail: 'integration deleted or disabled' };
+    if (!rt?.integration.enabled) return { outcome: 'skipped', detail: 'integration deleted or disabled' };
 
     if (rt.integration.status === 'paused') {
       const until = rt.integration.pausedUntil?.getTime() ?? 0;

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { RateLimit } from '../../connectors/types.js';
 import type { Logger } from '../../logging/logger.js';
-import type { AccountPause } from './account-pause.js';
+import type { AccountGate, GateAnswer } from './account-gate.js';
 import { BottleneckInstance } from './bottleneck-instance.js';
 import { RateLimiterClosedError, RateLimitTimeoutError } from './errors.js';
-import { sameLimit } from './limit-settings.js';
+import { gateWindowMs, sameLimit } from './limit-settings.js';
 
 export type SchedulePriority = 'live' | 'bulk';
 
@@ -40,7 +41,7 @@ const MAX_RETRY_DELAY_MS = 2_000;
 
 type Attempt<T> =
   | { kind: 'started'; result: Promise<T> }
-  | { kind: 'paused'; ms: number }
+  | { kind: 'held'; ms: number; reason: 'paused' | 'window_full' }
   | { kind: 'failed'; error: unknown }
   | { kind: 'timeout' };
 
@@ -49,7 +50,7 @@ export interface SharedAccountLimiterDeps {
   /** Bottleneck's id: its Redis keys are `b_<id>_settings` and so on. */
   bottleneckId: string;
   redisUrl: string;
-  pause: AccountPause;
+  gate: AccountGate;
   logger: Logger;
 }
 
@@ -117,12 +118,16 @@ export class SharedAccountLimiter implements AccountLimiter {
           );
         }
         let delayMs: number;
-        if (attempt.kind === 'paused') {
+        if (attempt.kind === 'held') {
           delayMs = attempt.ms;
           if (Date.now() + delayMs > deadline) {
+            const why =
+              attempt.reason === 'paused'
+                ? `is paused for another ${delayMs} ms (provider Retry-After)`
+                : `has used its ${this.describeLimit()} and frees a start in ${delayMs} ms`;
             throw new RateLimitTimeoutError(
               accountKey,
-              `account ${accountKey} is paused for another ${delayMs} ms (provider Retry-After), longer than this request's ${timeoutMs} ms timeout`,
+              `account ${accountKey} ${why}, later than this request's ${timeoutMs} ms timeout`,
               { retryAfterMs: delayMs },
             );
           }
@@ -147,11 +152,11 @@ export class SharedAccountLimiter implements AccountLimiter {
       );
     }
     if (ms === 0) return;
-    await this.deps.pause.extend(ms);
+    await this.deps.gate.extendPause(ms);
   }
 
   async pausedUntil(): Promise<number | null> {
-    const remaining = await this.deps.pause.remainingMs();
+    const remaining = await this.deps.gate.pauseRemainingMs();
     return remaining > 0 ? Date.now() + remaining : null;
   }
 
@@ -176,10 +181,10 @@ export class SharedAccountLimiter implements AccountLimiter {
   }
 
   /**
-   * One try at a slot. The pause is read when the slot comes, right before `fn` would start, so a
-   * pause set by any process stops requests already queued everywhere. A job paused or lost to a
-   * Redis failure hands its slot back at once and the caller tries again; a slot that comes after
-   * the caller gave up is handed back unused.
+   * One try at a slot. When Bottleneck grants it, the start gate decides right before `fn`
+   * would start, so a pause set by any process stops requests already queued everywhere. A job
+   * held by the gate or lost to a Redis failure hands its slot back at once and the caller tries
+   * again; a slot that comes after the caller gave up is handed back unused.
    */
   private attempt<T>(fn: () => Promise<T>, priority: number, deadline: number): Promise<Attempt<T>> {
     const instance = this.current();
@@ -195,10 +200,10 @@ export class SharedAccountLimiter implements AccountLimiter {
       instance.bottleneck
         .schedule({ priority, expiration: SLOT_LEASE_MS }, async () => {
           if (settled) return;
-          const pausedMs = await this.pauseRemaining();
+          const answer = await this.askGate();
           if (settled) return;
-          if (pausedMs > 0) {
-            settle({ kind: 'paused', ms: pausedMs });
+          if (!answer.start) {
+            settle({ kind: 'held', ms: answer.retryInMs, reason: answer.reason });
             return;
           }
           let result: Promise<T>;
@@ -222,13 +227,13 @@ export class SharedAccountLimiter implements AccountLimiter {
     });
   }
 
-  /** A failed read of the pause must not stop the account: the budget itself still holds. */
-  private async pauseRemaining(): Promise<number> {
+  /** A gate that cannot answer must not stop the account: Bottleneck's pacing still holds. */
+  private async askGate(): Promise<GateAnswer> {
     try {
-      return await this.deps.pause.remainingMs();
+      return await this.deps.gate.tryStart(this.limit.max, gateWindowMs(this.limit), randomUUID());
     } catch (error) {
       this.noteTrouble(error);
-      return 0;
+      return { start: true };
     }
   }
 

@@ -33,29 +33,33 @@ export function sameLimit(a: RateLimit, b: RateLimit): boolean {
 }
 
 /**
- * How late a request may start after Bottleneck granted its slot (timer lateness, the pause
- * check's round trip, a busy event loop) without a window seeing one request too many. Capped at
- * 5% of the window so that slow limits (Slack, 1 per second) do not lose more than that.
+ * How late a request may start after its slot was granted (timers run late under load, the
+ * gate's round trip, a busy event loop) before a window could see one start too many. Capped at
+ * 5% of the window so that slow limits (Slack, 1 per second) lose no more than that.
  */
-export function startJitterAllowanceMs(perMs: number): number {
+export function startSlackMs(perMs: number): number {
   return Math.min(50, perMs * 0.05);
+}
+
+/** The start gate counts over the window plus the slack (see AccountGate). */
+export function gateWindowMs(limit: RateLimit): number {
+  return limit.perMs + startSlackMs(limit.perMs);
 }
 
 /**
  * "max per perMs" as Bottleneck settings. The reservoir alone allows 2×max in a short span (the
- * end of one window and the start of the next), so starts are also spaced by minTime; that
- * spacing is what keeps every sliding window of perMs at or under max, which is how HubSpot's
- * "ten_secondly_rolling" counts. ceil(perMs/max) alone is exact to the millisecond: a request
- * that starts a few ms after its slot (timers are late under load) would put max+1 starts in one
- * window, so the spacing also covers `startJitterAllowanceMs` (fractional ms are fine in Redis).
+ * end of one window and the start of the next), so starts are also spaced by minTime, which is
+ * what keeps sliding windows at or under max (HubSpot's "ten_secondly_rolling" counts that way).
+ * ceil(perMs/max) is exact to the millisecond; the spacing also covers the slack, so that pacing
+ * matches the start gate and the gate refuses nothing in normal operation (fractional ms are
+ * fine in Bottleneck's Lua).
  */
 export function bottleneckSettings(limit: RateLimit) {
-  const spacing = (limit.perMs + startJitterAllowanceMs(limit.perMs)) / limit.max;
   return {
     reservoir: limit.max,
     reservoirRefreshAmount: limit.max,
     reservoirRefreshInterval: limit.perMs,
-    minTime: Math.max(Math.ceil(limit.perMs / limit.max), spacing),
+    minTime: Math.max(Math.ceil(limit.perMs / limit.max), gateWindowMs(limit) / limit.max),
     maxConcurrent: limit.maxConcurrent ?? null,
   };
 }

@@ -1,0 +1,111 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadEnv } from '../../src/config/env.js';
+import { jobIdFor } from '../../src/events/job-id.js';
+import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
+import { contactCreated, rssSampler, startStack, until } from '../lib.js';
+
+const CONCURRENCY = 50;
+
+/**
+ * Raw BullMQ: the same number of jobs, added the same way, consumed by a no-op worker with the
+ * same concurrency as the pipeline's event consumer. The ceiling the pipeline is measured against.
+ */
+async function rawBullmq(count: number) {
+  const env = loadEnv();
+  const prefix = `crm-sync-bench-raw-${process.pid}`;
+  const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix });
+  let done = 0;
+  const worker = new Worker('raw', async () => {}, {
+    connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix,
+    concurrency: CONCURRENCY,
+  });
+  worker.on('completed', () => {
+    done += 1;
+  });
+  const started = performance.now();
+  for (let i = 0; i < count; i += 1000) {
+    const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
+    await queue.addBulk(
+      slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id), removeOnComplete: true } })),
+    );
+  }
+  await until('raw jobs done', async () => done >= count, 300_000, 20);
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await connection.quit();
+  return { perSecond: count / seconds, seconds };
+}
+
+/** crm-sync end to end: crm-events → consumer → router → sync queue → batcher → NOOP connector → links. */
+async function pipeline(count: number) {
+  const stack = await startStack({ eventConcurrency: CONCURRENCY, relay: false });
+  try {
+    const integrationId = await stack.apply({
+      key: 'bench-noop',
+      organizationId: 'org_bench',
+      provider: 'NOOP',
+      name: 'Bench no-op',
+      events: ['CRM_CONTACT_CREATED'],
+      mappings: {
+        contact: {
+          fields: [
+            { source: 'email', target: 'email', transform: ['lowercase'] },
+            { source: 'givenName', target: 'firstname' },
+            { source: 'familyName', target: 'lastname' },
+            {
+              source: 'lifecycleStage',
+              target: 'lifecyclestage',
+              map: { LEAD: 'lead' },
+              default: 'subscriber',
+            },
+          ],
+        },
+      },
+    });
+    await until(
+      'the sync worker',
+      async () => (await stack.engine.registry.get(integrationId)) !== null,
+      10_000,
+    );
+    const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
+    const rss = rssSampler();
+    const started = performance.now();
+    for (let i = 0; i < count; i += 1000) {
+      const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
+      await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
+    }
+    const linked = async () => {
+      const { rows } = await stack.ctx.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM crm_sync.sync_links WHERE integration_id = $1 AND sync_hash IS NOT NULL`,
+        [integrationId],
+      );
+      return rows[0]!.n >= count;
+    };
+    await until('every event synced and linked', linked, 600_000, 100);
+    const seconds = (performance.now() - started) / 1000;
+    const peakRssMb = rss.stop();
+    await queue.close();
+    return { perSecond: count / seconds, seconds, peakRssMb };
+  } finally {
+    await stack.close();
+  }
+}
+
+export async function runPipelineBench(count = Number(process.env.BENCH_EVENTS ?? 20_000)) {
+  const raw = await rawBullmq(count);
+  const crm = await pipeline(count);
+  return {
+    case: 'pipeline (no-op connector)',
+    events: count,
+    rawBullmqJobsPerSecond: Math.round(raw.perSecond),
+    pipelineEventsPerSecond: Math.round(crm.perSecond),
+    pipelineSeconds: Number(crm.seconds.toFixed(1)),
+    ratioToRaw: Number((crm.perSecond / raw.perSecond).toFixed(2)),
+    peakRssMb: crm.peakRssMb,
+  };
+}

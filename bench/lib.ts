@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type AppContext, createAppContext } from '../src/app/context.js';
+import { loadEnv } from '../src/config/env.js';
+import { createEngine, type Engine, type EngineOptions } from '../src/engine/engine.js';
+import { IntegrationConfig, type IntegrationConfigInput } from '../src/integrations/schema.js';
+import { createLogger, silentLogger } from '../src/logging/logger.js';
+import { createCredentialsCipher } from '../src/store/credentials-cipher.js';
+import { upsertIntegration } from '../src/store/integrations-repo.js';
+import { migrate } from '../src/store/migrate.js';
+
+/** Samples this process's resident set size; `peakMb` is the highest seen. */
+export function rssSampler(intervalMs = 50) {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, process.memoryUsage().rss);
+      return Math.round(peak / 1024 / 1024);
+    },
+  };
+}
+
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A whole crm-sync on a database and queue prefix of its own, dropped afterwards. */
+export interface BenchStack {
+  ctx: AppContext;
+  engine: Engine;
+  prefix: string;
+  apply(config: IntegrationConfigInput): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: EngineOptions = {}): Promise<BenchStack> {
+  const base = loadEnv();
+  const name = `crm_sync_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: withDb(base.DATABASE_URL, 'postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = withDb(base.DATABASE_URL, name);
+  await migrate({ databaseUrl: url });
+  const key = randomBytes(32);
+  const prefix = `crm-sync-bench-${randomBytes(3).toString('hex')}`;
+  const env = {
+    ...base,
+    DATABASE_URL: url,
+    CRM_SYNC_QUEUE_PREFIX: prefix,
+    CRM_SYNC_ENCRYPTION_KEY: key.toString('base64'),
+  };
+  const logger = process.env.BENCH_LOG ? createLogger({ level: process.env.BENCH_LOG }) : silentLogger;
+  const ctx = createAppContext({ env, logger });
+  const engine = createEngine(ctx, { refreshMs: 500, ...options });
+  await engine.start();
+  const cipher = createCredentialsCipher(key);
+  return {
+    ctx,
+    engine,
+    prefix,
+    async apply(config) {
+      const { integration } = await upsertIntegration(ctx.db, IntegrationConfig.parse(config), cipher);
+      engine.registry.invalidate();
+      return integration.id;
+    },
+    async close() {
+      await engine.stop();
+      const redis = ctx.redis();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+      await ctx.close();
+      const a = new pg.Client({ connectionString: withDb(base.DATABASE_URL, 'postgres') });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+function withDb(url: string, db: string) {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export function contactCreated(i: number) {
+  return {
+    id: `evt_bench_${i}`,
+    type: 'CRM_CONTACT_CREATED' as const,
+    organizationId: 'org_bench',
+    occurredAt: new Date().toISOString(),
+    version: 1,
+    data: {
+      id: i,
+      externalId: `ctc_${i}`,
+      email: `person${i}@example.com`,
+      givenName: 'Ada',
+      familyName: `Lovelace ${i}`,
+      lifecycleStage: 'LEAD' as const,
+      status: 'ACTIVE' as const,
+    },
+  };
+}
