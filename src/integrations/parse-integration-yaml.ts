@@ -87,9 +87,7 @@ export function parseIntegrationYaml(
       const validation = validateIntegrationConfig(resolved, {
         describeInput: (path, input) => {
           const names = sources.get(pathKey(path));
-          return names && typeof input === 'string'
-            ? `the string from ${names} (interpolated values are strings)`
-            : undefined;
+          return names && typeof input === 'string' ? `the string from ${names}` : undefined;
         },
       });
       for (const issue of validation.warnings) {
@@ -100,7 +98,15 @@ export function parseIntegrationYaml(
         for (const issue of validation.issues) {
           const path = [...base, ...issue.path];
           // The unresolved `${NAME}` left in place already has its problem; more would be noise.
-          if (!failed.has(pathKey(issue.path))) problem(path, issue.message, at(path));
+          if (failed.has(pathKey(issue.path))) continue;
+          const typed =
+            sources.has(pathKey(issue.path)) &&
+            /^expected (a number|an integer|true or false),/.test(issue.message);
+          problem(
+            path,
+            typed ? `${issue.message} (interpolated values are strings)` : issue.message,
+            at(path),
+          );
         }
         continue;
       }

@@ -1,5 +1,9 @@
 import { connectors } from '../connectors/registry.js';
 import type { Provider } from '../connectors/types.js';
+import { validateFilter } from '../filters/evaluate.js';
+import type { MappingsInput } from '../mappings/schema.js';
+import { validateMappings } from '../mappings/validate.js';
+import { parseConfigPath } from './config-path.js';
 import { IntegrationConfig } from './schema.js';
 import { type ConfigIssue, type ConfigPath, describeValue, issuesFromZod } from './zod-issues.js';
 
@@ -49,6 +53,9 @@ export function validateIntegrationConfig(
     : issuesFromZod(parsed.error.issues, IntegrationConfig, { describeInput });
   const warnings: ConfigIssue[] = [];
   issues.push(...connectorIssues(raw, describeInput));
+  const semantic = semanticIssues(raw, issues);
+  issues.push(...semantic.errors);
+  warnings.push(...semantic.warnings);
 
   const unique = dedupe(issues);
   if (unique.length > 0 || !parsed.success) return { ok: false, issues: unique, warnings };
@@ -71,12 +78,68 @@ function connectorIssues(
     // A section that is not a mapping at all is already reported by the shape check.
     if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
     const schema = connector[section];
-    const result = schema.safeParse(value, { reportInput: true });
+    let result: ReturnType<typeof schema.safeParse>;
+    try {
+      result = schema.safeParse(value, { reportInput: true });
+    } catch (error) {
+      // A refinement that throws on a value an earlier check already rejected must not take the
+      // whole validation down; its message is left out, as it may quote the value.
+      const kind = error instanceof Error ? error.name : typeof error;
+      issues.push({
+        path: [section],
+        message: `the ${connector.provider} connector could not check these ${section} (${kind}); check each value`,
+      });
+      continue;
+    }
     if (!result.success) {
       issues.push(...issuesFromZod(result.error.issues, schema, { base: [section], describeInput }));
     }
   }
   return issues;
+}
+
+/**
+ * What only the mappings and filters modules know: transform names and parameters, path and
+ * template syntax, operator arguments, value maps a pull cannot invert. They re-report shape
+ * errors too; where the shape check already said something at or below a path, its message is
+ * kept instead, so nothing is said twice.
+ */
+function semanticIssues(
+  raw: Record<string, unknown>,
+  already: readonly ConfigIssue[],
+): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const found: { path: ConfigPath; message: string; warning: boolean }[] = [];
+  if (isMapping(raw.mappings)) {
+    for (const issue of validateMappings(raw.mappings as MappingsInput)) {
+      found.push({
+        path: ['mappings', ...parseConfigPath(issue.path)],
+        message: issue.message,
+        warning: issue.severity === 'warning',
+      });
+    }
+  }
+  if (isMapping(raw.filter)) {
+    for (const issue of validateFilter(raw.filter)) {
+      found.push({
+        path: ['filter', ...parseConfigPath(issue.path)],
+        message: issue.message,
+        warning: false,
+      });
+    }
+  }
+  const reported = already.map((i) => JSON.stringify(i.path));
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  for (const { path, message, warning } of found) {
+    const prefix = JSON.stringify(path).slice(0, -1);
+    if (reported.some((r) => r === `${prefix}]` || r.startsWith(`${prefix},`))) continue;
+    (warning ? warnings : errors).push({ path, message });
+  }
+  return { errors, warnings };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function hidden(value: unknown): string {

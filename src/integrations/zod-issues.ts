@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { suggestion } from './did-you-mean.js';
+import { didYouMean } from '../mappings/did-you-mean.js';
 
 /**
  * Turns zod issues into messages an admin can act on: what is allowed, what was found, and the
@@ -63,7 +63,7 @@ function collect(
       case 'unrecognized_keys': {
         const allowed = objectKeys(schemaAt(schema, local));
         for (const key of issue.keys) {
-          const hint = suggestion(key, allowed);
+          const hint = didYouMean(key, allowed);
           const rest = hint !== '' || allowed.length === 0 ? hint : `; allowed: ${allowed.join(', ')}`;
           out.push({ path: [...path, key], message: `unknown key "${key}"${rest}` });
         }
@@ -76,7 +76,7 @@ function collect(
           out.push({ path, message: `required: expected ${expected}` });
           break;
         }
-        const hint = typeof input === 'string' ? suggestion(input, values) : '';
+        const hint = typeof input === 'string' ? didYouMean(input, values) : '';
         out.push({ path, message: `expected ${expected}, got ${describe(input)}${hint}` });
         break;
       }

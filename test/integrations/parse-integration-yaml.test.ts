@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config text, where ${NAME} is the interpolation syntax under test
 import { describe, expect, it } from 'vitest';
+import { PROVIDERS } from '../../src/connectors/types.js';
 import { formatProblem } from '../../src/integrations/config-problem.js';
 import { duplicateKeyProblems, parseIntegrationYaml } from '../../src/integrations/parse-integration-yaml.js';
 
@@ -79,7 +80,7 @@ describe('parseIntegrationYaml', () => {
       'a misspelt provider',
       lines('key: a', 'organizationId: o', 'provider: HUBSPT', 'name: A'),
       [
-        'config/x.yaml:3:1: provider: expected one of HUBSPOT | MAILCHIMP | SLACK | SEGMENT | WEBHOOK, got "HUBSPT" (did you mean "HUBSPOT"?)',
+        `config/x.yaml:3:1: provider: expected one of ${PROVIDERS.join(' | ')}, got "HUBSPT" (did you mean "HUBSPOT"?)`,
       ],
     ],
     [
@@ -154,6 +155,7 @@ describe('parseIntegrationYaml', () => {
           /^config\/x\.yaml:5:10: events\[0\]: expected one of CRM_CONTACT_CREATED \| .* got "CRM_CONTACT_UPDATE" \(did you mean "CRM_CONTACT_UPDATED"\?\)$/,
         ),
         'config/x.yaml:8:7: filter.conditions[0].field: required: expected a string',
+        'config/x.yaml:8:7: filter.conditions[0].value: operator "eq" needs a value',
         'config/x.yaml:8:22: filter.conditions[0].feild: unknown key "feild" (did you mean "field"?)',
         expect.stringMatching(
           /^config\/x\.yaml:9:35: filter\.conditions\[1\]\.operator: expected one of eq \| neq \| .*, got "contain" \(did you mean "contains"\?\)$/,
@@ -211,7 +213,7 @@ describe('parseIntegrationYaml', () => {
       '  - { key: b, organizationId: 1, provider: SLAK, name: B }',
     );
     expect(problemsOf(text)).toEqual([
-      'config/x.yaml:3:34: integrations[1].provider: expected one of HUBSPOT | MAILCHIMP | SLACK | SEGMENT | WEBHOOK, got "SLAK" (did you mean "SLACK"?)',
+      `config/x.yaml:3:34: integrations[1].provider: expected one of ${PROVIDERS.join(' | ')}, got "SLAK" (did you mean "SLACK"?)`,
     ]);
   });
 
@@ -229,5 +231,36 @@ describe('parseIntegrationYaml', () => {
     expect(duplicateKeyProblems([one, two]).map(formatProblem)).toEqual([
       'two.yaml:2:5: integrations[0].key: duplicate integration key "a" (first declared at one.yaml:1)',
     ]);
+  });
+
+  describe("with the provider's connector registered (WEBHOOK)", () => {
+    const webhook = (...extra: string[]) =>
+      lines('key: wh', 'organizationId: o', 'provider: WEBHOOK', 'name: Hook', ...extra);
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+    it('accepts settings and credentials its own schemas accept', () => {
+      const text = webhook(
+        'settings: { url: "https://hooks.example.com/crm" }',
+        'credentials: { signingSecret: ${SECRET} }',
+      );
+      expect(parseIntegrationYaml(text, 'w.yaml', { SECRET: secret }).problems).toEqual([]);
+    });
+
+    it("checks the connector's settings and credentials, never quoting a secret or an interpolated value", () => {
+      const text = webhook(
+        'settings: { url: ${HOOK_URL}, allowPrivateNetwrk: true }',
+        'credentials: { signingSecret: ${SECRET}, headers: { Authorization: 42 } }',
+      );
+      const env = { HOOK_URL: 'ftp://private-host.internal/x', SECRET: 'whsec_c2hvcnQ=' };
+      const problems = problemsOf(text, env);
+      expect(problems).toEqual([
+        'config/x.yaml:5:13: settings.url: url must be an absolute http:// or https:// URL, got the string from ${HOOK_URL}',
+        'config/x.yaml:5:31: settings.allowPrivateNetwrk: unknown key "allowPrivateNetwrk" (did you mean "allowPrivateNetwork"?)',
+        'config/x.yaml:6:16: credentials.signingSecret: signingSecret must decode to 24–64 bytes (Standard Webhooks), this one is 5 bytes',
+        'config/x.yaml:6:53: credentials.headers.Authorization: expected a string, got a number (value hidden)',
+      ]);
+      for (const value of [...Object.values(env), 'c2hvcnQ', '42'])
+        expect(problems.join('\n')).not.toContain(value);
+    });
   });
 });
