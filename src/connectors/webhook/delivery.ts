@@ -4,25 +4,36 @@ import type { PushRecord } from '../types.js';
 
 /**
  * The message a receiver gets: the Standard Webhooks payload shape (`type`, `timestamp`, data)
- * with the CRM event and this integration's mapped payload side by side. Receivers can validate
- * against this schema (docs/connectors/webhook.md prints it as JSON Schema).
+ * with the CRM event and this integration's mapped payload side by side. docs/connectors/webhook.md
+ * prints it as JSON Schema (input mode: extra properties allowed, so receivers validating with it
+ * keep working when fields are added); a test keeps the two equal.
  */
 export const WebhookDelivery = z.object({
-  /** The same as the `webhook-id` header: receivers deduplicate on it. */
-  id: z.string(),
-  /** The CRM event type, e.g. `CRM_CONTACT_UPDATED`. */
-  type: z.string(),
-  /** When the change happened in the CRM (the event's `occurredAt`), not when it was sent. */
-  timestamp: z.string(),
-  operation: z.string(),
-  entity: z.object({ type: z.string(), id: z.string() }),
+  id: z.string().meta({ description: 'The same as the webhook-id header; receivers deduplicate on it.' }),
+  type: z.string().meta({ description: 'The CRM event type, e.g. CRM_CONTACT_UPDATED.' }),
+  timestamp: z.string().meta({
+    format: 'date-time',
+    description: "When the change happened in the CRM (the event's occurredAt), not when it was sent.",
+  }),
+  operation: z.string().meta({
+    description:
+      'upsert | archive | merge | tag_add | tag_remove | associate | dissociate | activity | list_add | list_remove',
+  }),
+  entity: z.object({
+    type: z.string().meta({ description: 'contact | company | activity | list_membership' }),
+    id: z.string().meta({ description: 'The CRM id; for list memberships listId:contactId.' }),
+  }),
   integration: z.object({ key: z.string() }),
-  /** The CRM event envelope, snapshot included. */
-  event: z.record(z.string(), z.unknown()),
-  /** The fields this integration's mapping produced (target → value). */
-  payload: z.record(z.string(), z.unknown()),
-  /** The id the receiver answered for this record last time, if it ever did. */
-  externalId: z.string().optional(),
+  event: z
+    .record(z.string(), z.unknown())
+    .meta({ description: 'The CRM event envelope, snapshot included.' }),
+  payload: z
+    .record(z.string(), z.unknown())
+    .meta({ description: "The fields this integration's mapping produced (target → value)." }),
+  externalId: z
+    .string()
+    .optional()
+    .meta({ description: 'The id the receiver answered for this record before, if it ever did.' }),
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
