@@ -10,6 +10,7 @@ const WORKER = fileURLToPath(new URL('../fixtures/rate-limit-worker.ts', import.
 interface Worker {
   child: ChildProcess;
   starts: number[];
+  ends: number[];
   done: Promise<string[]>;
   send(message: unknown): void;
 }
@@ -26,6 +27,7 @@ async function startWorker(): Promise<Worker> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const starts: number[] = [];
+  const ends: number[] = [];
   let finish: (errors: string[]) => void = () => {};
   const done = new Promise<string[]>((resolve) => (finish = resolve));
   const ready = new Promise<void>((resolve, reject) => {
@@ -33,13 +35,27 @@ async function startWorker(): Promise<Worker> {
     child.on('message', (message: { type: string; at?: number; errors?: string[] }) => {
       if (message.type === 'ready') resolve();
       if (message.type === 'start') starts.push(message.at!);
+      if (message.type === 'end') ends.push(message.at!);
       if (message.type === 'done') finish(message.errors!);
     });
   });
   await ready;
-  const worker = { child, starts, done, send: (m: unknown) => child.send(m as object) };
+  const worker = { child, starts, ends, done, send: (m: unknown) => child.send(m as object) };
   workers.push(worker);
   return worker;
+}
+
+/** The most requests in flight at once, from start and end times (an end frees before a start at the same ms). */
+function mostInFlight(starts: number[], ends: number[]): number {
+  const events = [...starts.map((t) => [t, 1] as const), ...ends.map((t) => [t, -1] as const)];
+  events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let current = 0;
+  let most = 0;
+  for (const [, delta] of events) {
+    current += delta;
+    most = Math.max(most, current);
+  }
+  return most;
 }
 
 /** The most starts found in any window [t, t + perMs) that begins at a start. */
@@ -88,10 +104,6 @@ describe('rate limits shared by worker processes', () => {
     expect(all).toHaveLength(40);
     expect(a!.starts.length).toBeGreaterThan(0);
     expect(b!.starts.length).toBeGreaterThan(0);
-    console.log(
-      JSON.stringify(all.map((t) => t - all[0]!)),
-      JSON.stringify(a!.starts.map((t) => t - all[0]!)),
-    );
     expect(busiestWindow(all, limit.perMs)).toBeLessThanOrEqual(limit.max);
     // 40 starts at 10 per second need at least 3.9 s; near the limit means not much more.
     const span = all.at(-1)! - all[0]!;
@@ -122,5 +134,20 @@ describe('rate limits shared by worker processes', () => {
     expect(during).toEqual([]);
     expect(runner!.starts.filter((t) => t >= at + 775)).not.toHaveLength(0);
     expect(runner!.starts).toHaveLength(30);
+  });
+
+  it('two processes together never run more requests at once than maxConcurrent', async () => {
+    const [a, b] = await Promise.all([startWorker(), startWorker()]);
+    const limit: RateLimit = { max: 1000, perMs: 1000, maxConcurrent: 2 };
+    const run = { type: 'run', account: 'MAILCHIMP:connections', limit, count: 6, jobMs: 80 };
+    a!.send(run);
+    b!.send(run);
+    expect(await a!.done).toEqual([]);
+    expect(await b!.done).toEqual([]);
+
+    const starts = [...a!.starts, ...b!.starts];
+    const ends = [...a!.ends, ...b!.ends];
+    expect(starts).toHaveLength(12);
+    expect(mostInFlight(starts, ends)).toBe(2);
   });
 });

@@ -51,15 +51,15 @@ export function gateWindowMs(limit: RateLimit): number {
  * end of one window and the start of the next), so starts are also spaced by minTime, which is
  * what keeps sliding windows at or under max (HubSpot's "ten_secondly_rolling" counts that way).
  * ceil(perMs/max) is exact to the millisecond; the spacing also covers the slack, so that pacing
- * matches the start gate and the gate refuses nothing in normal operation (fractional ms are
- * fine in Bottleneck's Lua).
+ * matches the start gate and the gate refuses next to nothing in normal operation. Whole
+ * milliseconds only: Bottleneck's clustered scripts stall on a fractional minTime.
  */
 export function bottleneckSettings(limit: RateLimit) {
   return {
     reservoir: limit.max,
     reservoirRefreshAmount: limit.max,
     reservoirRefreshInterval: limit.perMs,
-    minTime: Math.max(Math.ceil(limit.perMs / limit.max), gateWindowMs(limit) / limit.max),
+    minTime: Math.max(Math.ceil(limit.perMs / limit.max), Math.floor(gateWindowMs(limit) / limit.max)),
     maxConcurrent: limit.maxConcurrent ?? null,
   };
 }
