@@ -73,7 +73,7 @@ export function createMailchimpApi(deps: {
       const classified = classifyHttpFailure(toHttpFailure(error), options);
       return redactBody(classified, secrets);
     }
-    // The SDK's own argument checks: a bug here, kept retryable so it is not silently lost.
+    // A dropped connection without a code, or the SDK's own argument checks: retry, so nothing is lost.
     const message = error instanceof Error ? error.message : String(error);
     return new RetryableError(redactSecrets(`Mailchimp ${options.operation} failed: ${message}`, secrets));
   };

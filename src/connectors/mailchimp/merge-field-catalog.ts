@@ -23,11 +23,20 @@ export function createMergeFieldCatalog(
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
   let cached: { at: number; fields: Map<string, MergeField> } | null = null;
+  // Concurrent pushes share one read instead of each fetching the catalog.
+  let loading: Promise<Map<string, MergeField>> | null = null;
 
-  const load = async () => {
-    const fields = await api.getMergeFields();
-    cached = { at: now(), fields: new Map(fields.map((f) => [f.tag.toUpperCase(), f])) };
-    return cached.fields;
+  const load = () => {
+    loading ??= api
+      .getMergeFields()
+      .then((fields) => {
+        cached = { at: now(), fields: new Map(fields.map((f) => [f.tag.toUpperCase(), f])) };
+        return cached.fields;
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
   };
   const get = async () => (cached && now() - cached.at < ttlMs ? cached.fields : load());
 

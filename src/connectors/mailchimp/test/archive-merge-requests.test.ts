@@ -1,0 +1,119 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { contact, crmEvent, harness, okResult, payloadOf, record } from './fixtures.js';
+import { KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields, problem } from './nock-helpers.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+afterAll(() => nock.enableNetConnect());
+
+const state = (email: string) => ({
+  listId: LIST,
+  memberId: `cid_${email}`,
+  subscriberHash: md5(email),
+  email,
+  status: 'subscribed',
+  tags: [],
+});
+const archived = (email: string, linked = true) =>
+  record({
+    operation: 'archive',
+    event: crmEvent('CRM_CONTACT_DELETED', contact(1, email, { status: 'DELETED' })),
+    entityId: '1',
+    payload: { EMAIL: email },
+    ...(linked ? { externalId: `cid_${email}`, state: state(email) } : {}),
+  });
+
+describe('Mailchimp archive requests', () => {
+  it('archives the member of an archived or deleted contact by default', async () => {
+    const scope = mailchimp()
+      .delete(`/3.0/lists/${LIST}/members/${md5('a@example.com')}`)
+      .reply(204);
+    const h = harness({ listId: LIST }, KEY_A);
+    const [result] = await h.push([archived('a@example.com')]);
+    expect(okResult(result).state).toMatchObject({ status: 'archived' });
+    scope.done();
+  });
+
+  it('counts a member that is already gone as archived', async () => {
+    const scope = mailchimp()
+      .delete(`/3.0/lists/${LIST}/members/${md5('a@example.com')}`)
+      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'));
+    const h = harness({ listId: LIST }, KEY_A);
+    okResult((await h.push([archived('a@example.com', false)]))[0]);
+    scope.done();
+  });
+
+  it('deletes permanently only when deleteMode says so', async () => {
+    const scope = mailchimp()
+      .post(`/3.0/lists/${LIST}/members/${md5('a@example.com')}/actions/delete-permanent`)
+      .reply(204);
+    const h = harness({ listId: LIST, deleteMode: 'delete' }, KEY_A);
+    expect(okResult((await h.push([archived('a@example.com')]))[0]).state).toMatchObject({
+      status: 'deleted',
+    });
+    scope.done();
+  });
+
+  it('leaves the member in place when deleteMode is ignore', async () => {
+    const h = harness({ listId: LIST, deleteMode: 'ignore' }, KEY_A);
+    expect((await h.push([archived('a@example.com')]))[0]).toMatchObject({ status: 'skipped' });
+    expect(h.ctx.calls).toBe(0);
+  });
+});
+
+describe('Mailchimp merge requests', () => {
+  it('updates the winner, archives the loser’s member and reports the loser for re-pointing', async () => {
+    const winner = contact(1, 'winner@example.com');
+    const scope = mergeFields(mailchimp())
+      .put(
+        `/3.0/lists/${LIST}/members/${md5('winner@example.com')}`,
+        (body) => body.email_address === 'winner@example.com' && !('status' in body),
+      )
+      .reply(200, memberAnswer('winner@example.com'))
+      .delete(`/3.0/lists/${LIST}/members/${md5('loser@example.com')}`)
+      .reply(204);
+    const h = harness({ listId: LIST }, KEY_A);
+    h.links.set('contact:2', { externalId: 'cid_loser', state: state('loser@example.com') });
+    const [result] = await h.push([
+      record({
+        operation: 'merge',
+        event: crmEvent('CRM_CONTACT_MERGED', { winner, loserId: 2, loserEmail: 'loser@example.com' }),
+        entityId: '1',
+        payload: payloadOf(winner),
+        externalId: 'cid_winner',
+        state: state('winner@example.com'),
+      }),
+    ]);
+    expect(okResult(result)).toMatchObject({
+      externalId: memberAnswer('winner@example.com').contact_id,
+      mergedFrom: { entityId: '2' },
+    });
+    expect(h.links.has('contact:2')).toBe(false);
+    scope.done();
+  });
+
+  it('does not archive the loser when it shares the winner’s address', async () => {
+    const winner = contact(1, 'same@example.com');
+    const scope = mergeFields(mailchimp())
+      .put(`/3.0/lists/${LIST}/members/${md5('same@example.com')}`)
+      .reply(200, memberAnswer('same@example.com'));
+    const h = harness({ listId: LIST }, KEY_A);
+    const [result] = await h.push([
+      record({
+        operation: 'merge',
+        event: crmEvent('CRM_CONTACT_MERGED', { winner, loserId: 2, loserEmail: 'SAME@example.com' }),
+        entityId: '1',
+        payload: payloadOf(winner),
+        externalId: 'cid',
+        state: state('same@example.com'),
+      }),
+    ]);
+    expect(okResult(result).mergedFrom).toEqual({ entityId: '2' });
+    scope.done();
+  });
+});

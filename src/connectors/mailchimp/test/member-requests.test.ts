@@ -1,0 +1,294 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { contact, crmEvent, harness, okResult, payloadOf, record } from './fixtures.js';
+import { API, KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields } from './nock-helpers.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+afterAll(() => nock.enableNetConnect());
+
+const upsert = (
+  c: ReturnType<typeof contact>,
+  payload: Record<string, unknown>,
+  link: Partial<{ externalId: string; state: Record<string, unknown> }> = {},
+) =>
+  record({
+    operation: 'upsert',
+    event: crmEvent('CRM_CONTACT_UPDATED', c),
+    entityId: String(c.id),
+    payload,
+    ...link,
+  });
+
+const linkState = (email: string, extra: Record<string, unknown> = {}) => ({
+  listId: LIST,
+  memberId: `cid_${md5(email).slice(0, 8)}`,
+  subscriberHash: md5(email),
+  email,
+  status: 'subscribed',
+  tags: [],
+  ...extra,
+});
+
+describe('Mailchimp member requests', () => {
+  it('creates unlinked contacts in one batch subscribe, with typed merge fields and tags, never updating existing members', async () => {
+    const scope = mergeFields(mailchimp(), [
+      { tag: 'FNAME', type: 'text' },
+      { tag: 'BDAY', type: 'birthday', options: { date_format: 'DD/MM' } },
+      { tag: 'SIGNUP', type: 'date', options: { date_format: 'DD/MM/YYYY' } },
+      { tag: 'PLAN', type: 'dropdown', options: { choices: ['Free', 'Pro'] } },
+      { tag: 'SEATS', type: 'number' },
+      { tag: 'PHONE', type: 'phone', options: { phone_format: 'US' } },
+    ])
+      .post(`/3.0/lists/${LIST}`, {
+        members: [
+          {
+            email_address: 'ada@example.com',
+            status: 'subscribed',
+            merge_fields: {
+              FNAME: 'Ada',
+              BDAY: '10/12',
+              SIGNUP: '01/03/2026',
+              PLAN: 'Pro',
+              SEATS: 12,
+              PHONE: '415-555-0100',
+            },
+            tags: ['vip'],
+          },
+          { email_address: 'grace@example.com', status: 'subscribed', merge_fields: { FNAME: 'Grace' } },
+        ],
+        update_existing: false,
+        sync_tags: false,
+      })
+      .reply(200, {
+        new_members: [
+          memberAnswer('grace@example.com'),
+          memberAnswer('ada@example.com', { tags: [{ id: 1, name: 'vip' }] }),
+        ],
+        updated_members: [],
+        errors: [],
+      });
+    const h = harness({ listId: LIST }, KEY_A);
+    const ada = contact(1, 'ada@example.com', { tags: ['vip'] });
+    const grace = contact(2, 'grace@example.com');
+    const results = await h.push([
+      upsert(ada, {
+        EMAIL: 'ada@example.com',
+        FNAME: 'Ada',
+        BDAY: '1815-12-10',
+        SIGNUP: '2026-03-01T09:00:00Z',
+        PLAN: 'pro',
+        SEATS: '12',
+        PHONE: '(415) 555-0100',
+      }),
+      upsert(grace, { EMAIL: 'grace@example.com', FNAME: 'Grace' }),
+    ]);
+    expect(okResult(results[0])).toEqual({
+      status: 'ok',
+      externalId: `cid_${md5('ada@example.com').slice(0, 8)}`,
+      state: {
+        listId: LIST,
+        memberId: `cid_${md5('ada@example.com').slice(0, 8)}`,
+        subscriberHash: md5('ada@example.com'),
+        email: 'ada@example.com',
+        status: 'subscribed',
+        tags: ['vip'],
+        lastChanged: '2026-11-22T10:30:05+00:00',
+      },
+    });
+    expect(okResult(results[1]).externalId).toBe(`cid_${md5('grace@example.com').slice(0, 8)}`);
+    expect(h.ctx.calls).toBe(2);
+    scope.done();
+  });
+
+  it('updates a linked member with PUT at its hash, sending status_if_new and never a status', async () => {
+    const email = 'ada@example.com';
+    const scope = mergeFields(mailchimp())
+      .put(`/3.0/lists/${LIST}/members/${md5(email)}`, {
+        email_address: email,
+        status_if_new: 'pending',
+        merge_fields: { FNAME: 'Ada', LNAME: 'King' },
+      })
+      .reply(200, memberAnswer(email, { status: 'unsubscribed' }));
+    const h = harness({ listId: LIST, statusIfNew: 'pending' }, KEY_A);
+    const c = contact(1, email);
+    const [result] = await h.push([
+      upsert(c, payloadOf({ ...c, familyName: 'King' }), { externalId: 'cid_x', state: linkState(email) }),
+    ]);
+    // The member's own unsubscribe is what the link now remembers, for the pull side.
+    expect(okResult(result).state).toMatchObject({ status: 'unsubscribed', subscriberHash: md5(email) });
+    scope.done();
+  });
+
+  it('writes a member that batch subscribe reports as existing with a PUT, leaving its status alone', async () => {
+    const email = 'existing@example.com';
+    const scope = mergeFields(mailchimp())
+      .post(`/3.0/lists/${LIST}`, (body) => body.update_existing === false && body.members.length === 1)
+      .reply(200, {
+        new_members: [],
+        updated_members: [],
+        errors: [
+          {
+            email_address: email,
+            error: `${email} is already a list member, do you want to update? please provide update_existing:true in the request body`,
+            error_code: 'ERROR_CONTACT_EXISTS',
+          },
+        ],
+      })
+      .put(`/3.0/lists/${LIST}/members/${md5(email)}`, {
+        email_address: email,
+        status_if_new: 'subscribed',
+        merge_fields: { FNAME: 'Ada', LNAME: 'Lovelace' },
+      })
+      .reply(200, memberAnswer(email, { status: 'cleaned', tags: [{ id: 3, name: 'webinar' }] }))
+      .post(`/3.0/lists/${LIST}/members/${md5(email)}/tags`, { tags: [{ name: 'vip', status: 'active' }] })
+      .reply(204);
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(5, email, { tags: ['vip', 'webinar'] });
+    const [result] = await h.push([upsert(c, payloadOf(c))]);
+    // webinar was already on the member (marketing's), so the CRM does not claim it.
+    expect(okResult(result).state).toMatchObject({ status: 'cleaned', tags: ['vip'] });
+    scope.done();
+  });
+
+  it('changes a linked member’s email by PATCHing its old hash, keeping the same member', async () => {
+    const scope = mergeFields(mailchimp())
+      .patch(`/3.0/lists/${LIST}/members/${md5('old@example.com')}`, {
+        email_address: 'new@example.com',
+        merge_fields: { FNAME: 'Ada', LNAME: 'Lovelace' },
+      })
+      .reply(200, memberAnswer('new@example.com', { contact_id: 'cid_same' }));
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(1, 'new@example.com');
+    const [result] = await h.push([
+      upsert(c, payloadOf(c), {
+        externalId: 'cid_same',
+        state: linkState('old@example.com', { memberId: 'cid_same' }),
+      }),
+    ]);
+    expect(okResult(result)).toMatchObject({
+      externalId: 'cid_same',
+      state: { subscriberHash: md5('new@example.com'), email: 'new@example.com' },
+    });
+    scope.done();
+  });
+
+  it('puts subscriber hashes in paths, so an email or base URL containing “server” is never rewritten', async () => {
+    const email = 'observer@x.com';
+    const base = 'http://mailchimp-server.test';
+    const scope = mergeFields(mailchimp(KEY_A, base), undefined, 'serverlist')
+      .put(`/3.0/lists/serverlist/members/${md5(email)}`, (body) => body.email_address === email)
+      .reply(200, memberAnswer(email));
+    const h = harness({ listId: 'serverlist', baseUrl: `${base}/3.0` }, KEY_A);
+    const c = contact(1, email);
+    const [result] = await h.push([
+      upsert(c, payloadOf(c), { externalId: 'cid', state: { ...linkState(email), listId: 'serverlist' } }),
+    ]);
+    expect(okResult(result).state).toMatchObject({ email });
+    scope.done();
+  });
+
+  it('creates a missing merge field with the value’s type when allowed, then sends it', async () => {
+    const scope = mergeFields(mergeFields(mailchimp()))
+      .post(`/3.0/lists/${LIST}/merge-fields`, {
+        tag: 'MRR',
+        name: 'MRR',
+        type: 'number',
+        required: false,
+        public: false,
+      })
+      .reply(200, { merge_id: 9, tag: 'MRR', name: 'MRR', type: 'number', options: {} })
+      .post(`/3.0/lists/${LIST}`, (body) => body.members[0].merge_fields.MRR === 99.5)
+      .reply(200, { new_members: [memberAnswer('ada@example.com')], updated_members: [], errors: [] });
+    const h = harness({ listId: LIST, createMissingMergeFields: true }, KEY_A);
+    const c = contact(1, 'ada@example.com');
+    const [result] = await h.push([upsert(c, { EMAIL: c.email, MRR: 99.5 })]);
+    okResult(result);
+    scope.done();
+  });
+
+  it('reports a merge field the audience lacks as a config error naming it, and skips the default mapping’s optional ones', async () => {
+    const scope = mergeFields(mergeFields(mailchimp()))
+      .post(
+        `/3.0/lists/${LIST}`,
+        (body) => body.members.length === 1 && body.members[0].merge_fields.LIFECYCLE === undefined,
+      )
+      .reply(200, { new_members: [memberAnswer('b@example.com')], updated_members: [], errors: [] });
+    const h = harness({ listId: LIST }, KEY_A);
+    const a = contact(1, 'a@example.com');
+    const b = contact(2, 'b@example.com');
+    const results = await h.push([
+      upsert(a, { EMAIL: a.email, MRR: 5 }),
+      upsert(b, { EMAIL: b.email, FNAME: 'B', LIFECYCLE: 'LEAD', COMPANY: 'Acme' }),
+    ]);
+    expect(results[0]).toMatchObject({
+      status: 'error',
+      error: {
+        kind: 'config',
+        code: 'UNKNOWN_MERGE_FIELD',
+        message: expect.stringContaining('merge field MRR does not exist in audience list1'),
+      },
+    });
+    okResult(results[1]);
+    scope.done();
+  });
+
+  it('rejects a value that does not fit its merge field without sending the record', async () => {
+    const scope = mergeFields(mailchimp(), [{ tag: 'SEATS', type: 'number' }]);
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(1, 'a@example.com');
+    const [result] = await h.push([upsert(c, { EMAIL: c.email, SEATS: 'many' })]);
+    expect(result).toMatchObject({
+      status: 'error',
+      error: {
+        kind: 'permanent',
+        code: 'INVALID_MERGE_FIELD',
+        message: expect.stringContaining('SEATS (number): expected a number, got "many"'),
+      },
+    });
+    expect(h.ctx.calls).toBe(1);
+    scope.done();
+  });
+
+  it('skips a contact without an email address', async () => {
+    const scope = mergeFields(mailchimp());
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(1, '', { email: null });
+    const [result] = await h.push([upsert(c, { FNAME: 'Ada' })]);
+    expect(result).toEqual({
+      status: 'skipped',
+      reason: 'the contact has no email address, which a Mailchimp member needs',
+    });
+    scope.done();
+  });
+
+  it('reads the merge field catalog once for several pushes', async () => {
+    const scope = mergeFields(mailchimp())
+      .post(`/3.0/lists/${LIST}`)
+      .times(2)
+      .reply(200, (_uri, body) => ({
+        new_members: (body as { members: { email_address: string }[] }).members.map((m) =>
+          memberAnswer(m.email_address),
+        ),
+      }));
+    const h = harness({ listId: LIST }, KEY_A);
+    await h.push([upsert(contact(1, 'a@example.com'), { EMAIL: 'a@example.com' })]);
+    await h.push([upsert(contact(2, 'b@example.com'), { EMAIL: 'b@example.com' })]);
+    expect(h.ctx.calls).toBe(3);
+    scope.done();
+  });
+
+  it('points at the key’s data center by default', async () => {
+    const scope = nock(API)
+      .get(`/3.0/lists/${LIST}`)
+      .query({ fields: 'id,name' })
+      .reply(200, { id: LIST, name: 'Newsletter' });
+    const h = harness({ listId: LIST }, KEY_A);
+    expect(await h.client.check()).toEqual({ ok: true, account: 'audience "Newsletter" (list1)' });
+    scope.done();
+  });
+});

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import nock from 'nock';
+
+export const KEY_A = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-us6';
+export const KEY_B = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-us6';
+export const API = 'https://us6.api.mailchimp.com';
+export const LIST = 'list1';
+
+/** Computed here, not with the connector's helper, so a wrong hash in a path would show. */
+export const md5 = (email: string) => createHash('md5').update(email.toLowerCase()).digest('hex');
+export const basic = (key: string) => `Basic ${Buffer.from(`user:${key}`).toString('base64')}`;
+
+/** A scope that only answers requests carrying this key. */
+export const mailchimp = (key = KEY_A, base = API) =>
+  nock(base, { reqheaders: { authorization: basic(key) } });
+
+export const STOCK_FIELDS = [
+  { tag: 'FNAME', name: 'First Name', type: 'text', options: {} },
+  { tag: 'LNAME', name: 'Last Name', type: 'text', options: {} },
+];
+
+export function mergeFields(scope: nock.Scope, fields: unknown[] = STOCK_FIELDS, list = LIST): nock.Scope {
+  return scope
+    .get(`/3.0/lists/${list}/merge-fields`)
+    .query({ count: '1000' })
+    .reply(200, { merge_fields: fields, total_items: fields.length });
+}
+
+export function memberAnswer(email: string, extra: Record<string, unknown> = {}) {
+  return {
+    id: md5(email),
+    email_address: email,
+    contact_id: `cid_${md5(email).slice(0, 8)}`,
+    status: 'subscribed',
+    merge_fields: {},
+    tags: [],
+    last_changed: '2026-11-22T10:30:05+00:00',
+    ...extra,
+  };
+}
+
+export const problem = (status: number, title: string, detail: string) => ({
+  type: 'https://mailchimp.com/developer/marketing/docs/errors/',
+  title,
+  status,
+  detail,
+  instance: 'a1b2',
+});
