@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { adminRoutes } from '../api/admin-routes.js';
+import { createEngine } from '../engine/engine.js';
 import { registerFailuresCommands } from './commands/failures.js';
 import { registerIntegrationsCommands } from './commands/integrations.js';
 import { registerMigrateCommand } from './commands/migrate.js';
@@ -14,7 +16,8 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerMigrateCommand(program);
   registerPublishCommand(program);
-  registerServeCommand(program);
+  // The admin server alone still replays: it queues on the sync queues the workers consume.
+  registerServeCommand(program, (ctx) => adminRoutes(createEngine(ctx)));
   registerWorkerCommands(program);
   registerFailuresCommands(program);
   registerIntegrationsCommands(program);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { failuresRoutes } from '../../api/failures-routes.js';
-import { syncStatusRoutes } from '../../api/sync-status-routes.js';
+import { adminRoutes } from '../../api/admin-routes.js';
 import { type AppContext, createAppContext } from '../../app/context.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
+import { enableProcessMetrics } from '../../metrics/registry.js';
 import { buildServer } from '../../server/build-server.js';
 import { migrate } from '../../store/migrate.js';
 
@@ -59,11 +59,12 @@ export function registerWorkerCommands(program: Command): void {
     .description('run the worker and the admin HTTP server in one process')
     .action(async () => {
       const ctx = createAppContext();
+      enableProcessMetrics();
       const engine = await startEngine(ctx);
       const app = buildServer({
         ctx,
         queue: engine.eventsQueue,
-        routes: [syncStatusRoutes, failuresRoutes(engine)],
+        routes: adminRoutes(engine),
       });
       const address = await app.listen({ host: ctx.env.CRM_SYNC_HOST, port: ctx.env.CRM_SYNC_PORT });
       ctx.logger.info({ address }, 'crm-sync started: worker and admin server');
