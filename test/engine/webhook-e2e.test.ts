@@ -129,11 +129,11 @@ describe('the sync engine, end to end through a signed webhook', () => {
     await waitFor('the last state', () =>
       deliveriesFor(id).some((d) => payloadOf(d).first_name === 'Ada 20'),
     );
-    await waitFor('the queue to drain', async () => (await h.engine.queueFor(integrationId).count()) === 0);
+    // The receiver records a delivery as it answers, before the engine stores the link.
+    await waitFor('the link at version 20', () => linkOf(id).then((l) => l?.last_version === 20));
     const delivered = deliveriesFor(id);
     expect(delivered.length).toBeLessThanOrEqual(5);
     expect(payloadOf(delivered.at(-1)!)).toMatchObject({ first_name: 'Ada 20' });
-    expect(await linkOf(id)).toMatchObject({ last_version: 20 });
   });
 
   it('skips an older version that arrives after a newer one', async () => {
