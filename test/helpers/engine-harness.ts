@@ -22,6 +22,8 @@ export interface EngineHarness {
   engine: Engine;
   testDb: TestDb;
   prefix: string;
+  /** The environment a separate worker process needs to join this harness's stores. */
+  env: Record<string, string>;
   applyIntegration(config: IntegrationConfigInput): Promise<UpsertResult>;
   publish(event: CrmEventInput): Promise<void>;
   /** A second, independent engine (another worker process's view) on the same stores. */
@@ -60,6 +62,12 @@ export async function startEngineHarness(options: EngineOptions = {}): Promise<E
     engine,
     testDb,
     prefix,
+    env: {
+      DATABASE_URL: testDb.url,
+      REDIS_URL: env.REDIS_URL,
+      CRM_SYNC_QUEUE_PREFIX: prefix,
+      CRM_SYNC_ENCRYPTION_KEY: key,
+    },
     async applyIntegration(config) {
       const result = await upsertIntegration(ctx.db, IntegrationConfig.parse(config), cipher);
       // Start its sync worker now rather than at the next refresh tick.
