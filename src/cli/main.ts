@@ -3,6 +3,7 @@ import { adminRoutes } from '../api/admin-routes.js';
 import { createEngine } from '../engine/engine.js';
 import { registerFailuresCommands } from './commands/failures.js';
 import { registerIntegrationsCommands } from './commands/integrations.js';
+import { registerMappingCommands } from './commands/mapping-preview.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerWorkerCommands(program);
   registerFailuresCommands(program);
   registerIntegrationsCommands(program);
+  registerMappingCommands(program);
   return program;
 }
 
