@@ -168,7 +168,7 @@ export class SharedAccountLimiter implements AccountLimiter {
       'rate limit of the account changed',
     );
     this.limit = limit;
-    this.instance.applyLimit(limit).catch((error: unknown) => this.noteTrouble(error));
+    void this.instance.applyLimit(limit);
   }
 
   async close(): Promise<void> {
@@ -197,25 +197,28 @@ export class SharedAccountLimiter implements AccountLimiter {
         resolve(attempt);
       };
       const timer = setTimeout(() => settle({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
-      instance.bottleneck
-        .schedule({ priority, expiration: SLOT_LEASE_MS }, async () => {
-          if (settled) return;
-          const answer = await this.askGate();
-          if (settled) return;
-          if (!answer.start) {
-            settle({ kind: 'held', ms: answer.retryInMs, reason: answer.reason });
-            return;
-          }
-          let result: Promise<T>;
-          try {
-            result = Promise.resolve(fn());
-          } catch (error) {
-            result = Promise.reject(error);
-          }
-          settle({ kind: 'started', result });
-          // The slot stays taken while the request runs (maxConcurrent counts requests in flight).
-          await result.catch(() => undefined);
-        })
+      // A limit changed just before must govern this request: wait for it to reach Redis.
+      instance.settingsApplied
+        .then(() =>
+          instance.bottleneck.schedule({ priority, expiration: SLOT_LEASE_MS }, async () => {
+            if (settled) return;
+            const answer = await this.askGate();
+            if (settled) return;
+            if (!answer.start) {
+              settle({ kind: 'held', ms: answer.retryInMs, reason: answer.reason });
+              return;
+            }
+            let result: Promise<T>;
+            try {
+              result = Promise.resolve(fn());
+            } catch (error) {
+              result = Promise.reject(error);
+            }
+            settle({ kind: 'started', result });
+            // The slot stays taken while the request runs (maxConcurrent counts requests in flight).
+            await result.catch(() => undefined);
+          }),
+        )
         .then(
           () => instance.succeeded(),
           (error: unknown) => {
@@ -250,7 +253,7 @@ export class SharedAccountLimiter implements AccountLimiter {
     return new BottleneckInstance({
       id: this.deps.bottleneckId,
       redisUrl: this.deps.redisUrl,
-      limit: this.limit,
+      limit: () => this.limit,
       onError: (error) => this.noteTrouble(error),
     });
   }
@@ -279,7 +282,13 @@ export class SharedAccountLimiter implements AccountLimiter {
     instance.kicking = true;
     instance.bottleneck
       .incrementReservoir(0)
-      .catch((error: unknown) => this.noteTrouble(error))
+      .then(
+        () => instance.succeeded(),
+        (error: unknown) => {
+          instance.failed();
+          this.noteTrouble(error);
+        },
+      )
       .finally(() => {
         instance.kicking = false;
       });

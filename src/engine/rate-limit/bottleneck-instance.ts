@@ -13,13 +13,19 @@ const STATE_TTL_MS = 24 * 60 * 60_000;
 /** How long closing waits for requests already running to finish and free their slots. */
 const CLOSE_GRACE_MS = 10_000;
 
-/** After this many consecutive failures before any request started, the instance is replaced. */
+/**
+ * After this many consecutive failures (requests lost before they started, kicks refused), the
+ * instance is replaced: a fallback for failures the patched recovery does not know. Never before
+ * it is this old, so an outage does not turn into a churn of new connections.
+ */
 const REPLACE_AFTER_FAILURES = 5;
+const REPLACE_MIN_AGE_MS = 5_000;
 
 export interface BottleneckInstanceOptions {
   id: string;
   redisUrl: string;
-  limit: RateLimit;
+  /** Read when the settings are pushed, so a change made meanwhile is not overwritten. */
+  limit(): RateLimit;
   onError(error: unknown): void;
 }
 
@@ -34,9 +40,13 @@ export class BottleneckInstance {
   private readonly connection: Redis7Connection;
   private consecutiveFailures = 0;
   private startFailed = false;
+  private readonly createdAt = Date.now();
   private disposed = false;
   /** A kick (see AccountLimiter) is in flight on this instance. */
   kicking = false;
+  /** Settles once the settings pushed so far are in Redis; never rejects. */
+  settingsApplied: Promise<void>;
+  private readonly onError: (error: unknown) => void;
 
   constructor(opts: BottleneckInstanceOptions) {
     const client = new Redis(opts.redisUrl, { connectionName: 'crm-sync:ratelimit' });
@@ -47,22 +57,24 @@ export class BottleneckInstance {
       datastore: 'ioredis',
       connection: this.connection,
       timeout: STATE_TTL_MS,
-      ...bottleneckSettings(opts.limit),
+      ...bottleneckSettings(opts.limit()),
     });
+    this.onError = opts.onError;
     this.bottleneck.on('error', opts.onError);
     // The first limiter of an id writes the settings and later ones keep them: push this
     // process's limit so a changed configuration reaches every process.
-    this.bottleneck
-      .ready()
-      .then(() => this.applyLimit(opts.limit))
-      .catch((error: unknown) => {
+    this.settingsApplied = this.bottleneck.ready().then(
+      () => this.pushSettings(opts.limit()),
+      (error: unknown) => {
         this.startFailed = true;
         opts.onError(error);
-      });
+      },
+    );
   }
 
   /** Whether this instance should be replaced by a fresh one. */
   get broken(): boolean {
+    if (Date.now() - this.createdAt < REPLACE_MIN_AGE_MS) return false;
     return this.startFailed || this.consecutiveFailures >= REPLACE_AFTER_FAILURES;
   }
 
@@ -74,9 +86,19 @@ export class BottleneckInstance {
     this.consecutiveFailures += 1;
   }
 
-  async applyLimit(limit: RateLimit): Promise<void> {
-    // Typed as returning the limiter; at runtime it is a promise of it.
-    await (this.bottleneck.updateSettings(bottleneckUpdate(limit)) as unknown as Promise<Bottleneck>);
+  /** Pushes a changed limit after any push still in flight, so the last change wins. */
+  applyLimit(limit: RateLimit): Promise<void> {
+    this.settingsApplied = this.settingsApplied.then(() => this.pushSettings(limit));
+    return this.settingsApplied;
+  }
+
+  private async pushSettings(limit: RateLimit): Promise<void> {
+    try {
+      // Typed as returning the limiter; at runtime it is a promise of it.
+      await (this.bottleneck.updateSettings(bottleneckUpdate(limit)) as unknown as Promise<Bottleneck>);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   /**
