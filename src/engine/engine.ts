@@ -84,6 +84,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     submit: (rt, item) => workers.submit(rt, item),
     latest,
     logger,
+    onPausedDelay: (id) => workers.notePausedBacklog(id),
     async onReplayed(failureId, outcome) {
       if (outcome.kind === 'synced' || outcome.kind === 'skipped') await markReplayed(db, failureId);
     },

@@ -18,6 +18,8 @@ export interface ProcessorDeps {
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome>;
   latest: LatestSnapshotStore;
   logger: Logger;
+  /** A job was put aside while its integration is paused (so a resume can bring it back). */
+  onPausedDelay?: (integrationId: string) => void;
   /** Replays: mark the dead letter once its record synced. */
   onReplayed?: (failureId: number, outcome: SyncOutcome) => Promise<void>;
 }
@@ -36,6 +38,7 @@ export function createSyncProcessor(deps: ProcessorDeps) {
     if (!rt?.integration.enabled) return { outcome: 'skipped', detail: 'integration deleted or disabled' };
 
     if (rt.integration.status === 'paused') {
+      deps.onPausedDelay?.(rt.integration.id);
       const until = rt.integration.pausedUntil?.getTime() ?? 0;
       return delay(job, token, Math.max(Date.now() + PAUSED_RECHECK_MS, until));
     }
@@ -87,6 +90,7 @@ export function createSyncProcessor(deps: ProcessorDeps) {
         throw new RetryLater(outcome.error.message, outcome.delayMs);
       case 'paused':
         log.warn({ reason: outcome.reason }, 'integration paused');
+        deps.onPausedDelay?.(rt.integration.id);
         return delay(job, token, Math.max(Date.now() + PAUSED_RECHECK_MS, outcome.untilMs ?? 0));
     }
   };

@@ -26,6 +26,8 @@ export class SyncWorkers {
   private readonly batchers = new WeakMap<IntegrationRuntime, MicroBatcher<SyncItem, SyncOutcome>>();
   private readonly allBatchers = new Set<MicroBatcher<SyncItem, SyncOutcome>>();
   private queueConnection: ConnectionOptions | undefined;
+  /** Integrations whose jobs this process put aside while they were paused. */
+  private readonly pausedBacklog = new Set<string>();
 
   constructor(private readonly deps: SyncWorkersDeps) {}
 
@@ -57,10 +59,23 @@ export class SyncWorkers {
     return batcher.add(item);
   }
 
-  /** Starts a worker for every enabled integration that has none, stops those of removed ones. */
-  async refresh(integrations: { id: string; key: string }[]): Promise<void> {
+  /** The processor put a job aside because its integration is paused. */
+  notePausedBacklog(integrationId: string): void {
+    this.pausedBacklog.add(integrationId);
+  }
+
+  /**
+   * Starts a worker for every enabled integration that has none, stops those of removed ones.
+   * An integration that is active again has the jobs put aside during its pause promoted, so
+   * its backlog moves now rather than at their next check.
+   */
+  async refresh(integrations: { id: string; key: string; status: string }[]): Promise<void> {
     const wanted = new Set(integrations.map((i) => i.id));
     for (const integration of integrations) {
+      if (integration.status === 'active' && this.pausedBacklog.delete(integration.id)) {
+        this.deps.registry.invalidate(integration.id);
+        await this.queueFor(integration.id).promoteJobs();
+      }
       if (this.workers.has(integration.id)) continue;
       const rt = await this.deps.registry.get(integration.id).catch(() => null);
       if (!rt) continue;

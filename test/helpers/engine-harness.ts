@@ -31,7 +31,10 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
-export async function startEngineHarness(options: EngineOptions = {}): Promise<EngineHarness> {
+export async function startEngineHarness(
+  options: EngineOptions = {},
+  envOverrides: Record<string, string> = {},
+): Promise<EngineHarness> {
   const testDb = await createTestDb();
   const prefix = testPrefix('e2e');
   const key = randomBytes(32).toString('base64');
@@ -40,6 +43,7 @@ export async function startEngineHarness(options: EngineOptions = {}): Promise<E
     DATABASE_URL: testDb.url,
     CRM_SYNC_QUEUE_PREFIX: prefix,
     CRM_SYNC_ENCRYPTION_KEY: key,
+    ...envOverrides,
   };
   const contexts: AppContext[] = [];
   const engines: Engine[] = [];
