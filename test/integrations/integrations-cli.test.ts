@@ -44,11 +44,21 @@ function webhook(key: string, extra: string[] = []): string[] {
   ];
 }
 
+const encryptionKey = randomBytes(32).toString('hex');
+
 /** Runs the CLI in this process against the test database; returns what it printed. */
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+function cli(...args: string[]) {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   vi.stubEnv('DATABASE_URL', t.url);
-  vi.stubEnv('CRM_SYNC_ENCRYPTION_KEY', randomKeyOnce);
+  vi.stubEnv('CRM_SYNC_ENCRYPTION_KEY', encryptionKey);
   vi.stubEnv('WEBHOOK_SECRET', signingSecret);
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   let stdout = '';
   let stderr = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -68,7 +78,6 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string;
   process.exitCode = undefined;
   return { stdout, stderr, exitCode };
 }
-const randomKeyOnce = randomBytes(32).toString('hex');
 
 async function rowCount(): Promise<number> {
   const { rows } = await t.db.query('SELECT count(*)::int AS n FROM crm_sync.integrations');
@@ -170,6 +179,24 @@ describe('crm-sync integrations list, show, pause and resume', () => {
     });
     expect(human.stdout).toContain('credentialKeys:\n  - signingSecret');
     for (const out of [human.stdout, json.stdout]) expect(out).not.toContain(signingSecret.slice(6));
+  });
+
+  it('still shows an integration whose credentials this key cannot decrypt, and says why', async () => {
+    const otherKey = randomBytes(32).toString('base64');
+    const { stdout } = await cliWith(
+      { CRM_SYNC_ENCRYPTION_KEY: otherKey },
+      'integrations',
+      'show',
+      'wh-shown',
+      '--json',
+    );
+    expect(JSON.parse(stdout)).toMatchObject({
+      key: 'wh-shown',
+      credentialKeys: null,
+      credentialsError: expect.stringContaining(
+        'CRM_SYNC_ENCRYPTION_KEY is not the key they were encrypted with',
+      ),
+    });
   });
 
   it('pauses with a reason and resumes', async () => {

@@ -5,7 +5,7 @@ import { type ConfigProblem, formatProblem } from '../../integrations/config-pro
 import { loadIntegrationFiles } from '../../integrations/load-integration-file.js';
 import type { Integration } from '../../integrations/schema.js';
 import { didYouMean } from '../../mappings/did-you-mean.js';
-import { createCredentialsCipherFromEnv } from '../../store/credentials-cipher.js';
+import { CredentialsCipherError, createCredentialsCipherFromEnv } from '../../store/credentials-cipher.js';
 import { withTransaction } from '../../store/db.js';
 import {
   getIntegrationByKey,
@@ -115,9 +115,7 @@ export function registerIntegrationsCommands(program: Command): void {
     .action(async (key: string, opts: JsonOption) => {
       await withContext(async (ctx) => {
         const integration = await findByKey(ctx, key);
-        const cipher = createCredentialsCipherFromEnv(ctx.env, { onWarning: warn });
-        const credentials = await loadCredentials(ctx.db, integration.id, cipher);
-        const data = { ...integration, credentialKeys: Object.keys(credentials ?? {}).sort() };
+        const data = { ...integration, ...(await credentialKeys(ctx, integration.id)) };
         printResult(opts, data, () => stringify(data, { lineWidth: 0 }).trimEnd());
       });
     });
@@ -155,6 +153,24 @@ async function changeStatus(
       updated.status === 'paused' ? `${key}: paused (${updated.statusReason})` : `${key}: active`,
     );
   });
+}
+
+/**
+ * Which credentials are set, by name. A key that cannot decrypt them (another machine's
+ * development key, a rotated key) is reported beside the rest of the integration, not instead of it.
+ */
+async function credentialKeys(
+  ctx: AppContext,
+  id: string,
+): Promise<{ credentialKeys: string[] | null; credentialsError?: string }> {
+  try {
+    const cipher = createCredentialsCipherFromEnv(ctx.env, { onWarning: warn });
+    const credentials = await loadCredentials(ctx.db, id, cipher);
+    return { credentialKeys: Object.keys(credentials ?? {}).sort() };
+  } catch (error) {
+    if (!(error instanceof CredentialsCipherError)) throw error;
+    return { credentialKeys: null, credentialsError: error.message };
+  }
 }
 
 async function withContext(run: (ctx: AppContext) => Promise<void>): Promise<void> {
