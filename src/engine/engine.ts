@@ -7,6 +7,7 @@ import { createOutboxRelay, type OutboxRelay } from '../ingest/outbox-relay.js';
 import { createCredentialsCipherFromEnv } from '../store/credentials-cipher.js';
 import { markReplayed } from '../store/failures-repo.js';
 import { setIntegrationStatus } from '../store/integrations-repo.js';
+import { pruneProcessedEvents } from '../store/processed-events-repo.js';
 import { integrationSourceFromDb } from './integration-source.js';
 import { LatestSnapshotStore } from './latest-snapshot-store.js';
 import { createRateLimiters } from './rate-limiter.js';
@@ -17,6 +18,8 @@ import { syncBatch } from './sync-batch.js';
 import { createSyncProcessor } from './sync-processor.js';
 import { SyncWorkers } from './sync-workers.js';
 import { WriteBackQueue } from './write-back-queue.js';
+
+const PROCESSED_EVENTS_RETENTION_DAYS = 7;
 
 export interface EngineOptions {
   /** How long a state change waits for newer ones of the same record (coalescing window). */
@@ -133,6 +136,12 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
   let consumer: EventConsumer | undefined;
   let relay: OutboxRelay | undefined;
   let refresher: NodeJS.Timeout | undefined;
+  let pruner: NodeJS.Timeout | undefined;
+  // Duplicate detection needs processed ids only as long as a duplicate can still arrive.
+  const prune = () =>
+    pruneProcessedEvents(db, PROCESSED_EVENTS_RETENTION_DAYS).catch((error: unknown) =>
+      logger.warn({ err: (error as Error).message }, 'could not prune processed event ids'),
+    );
 
   const refreshWorkers = async () => {
     try {
@@ -157,6 +166,8 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
       refresher = setInterval(refreshWorkers, options.refreshMs ?? 2000);
       refresher.unref();
       writeBack.start();
+      pruner = setInterval(prune, 6 * 3_600_000);
+      pruner.unref();
       consumer = createEventConsumer({
         connection: ctx.redis(),
         prefix,
@@ -174,6 +185,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     },
     async stop() {
       if (refresher) clearInterval(refresher);
+      if (pruner) clearInterval(pruner);
       await relay?.stop();
       await consumer?.close();
       await workers.close();
