@@ -1,6 +1,7 @@
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isConnectorError } from '../connectors/errors.js';
+import { backoffDelay, type RetryPolicy } from '../engine/retry-policy.js';
 import type { CrmEvent } from '../events/envelope.js';
 import { parseEvent } from '../events/parse-event.js';
 import { CRM_EVENT_JOB_OPTIONS, CRM_EVENTS_QUEUE } from '../events/publish.js';
@@ -18,7 +19,9 @@ import { isEventProcessed, markEventProcessed } from '../store/processed-events-
 import { redactString } from '../store/redact.js';
 import { deadLetterInvalidEvent } from './dead-letter-event.js';
 import { DEFAULT_QUEUE_PREFIX } from './event-jobs.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-delay.js';
+
+/** The consumer retries a failing router with the engine's backoff, 1 s up to 5 min. */
+const CONSUMER_RETRY_POLICY: RetryPolicy = { attempts: 8, backoffMs: 1_000, maxDelayMs: 300_000 };
 
 /** What the handler learns about the delivery besides the event itself. */
 export interface EventMeta {
@@ -77,7 +80,7 @@ type Outcome = 'processed' | 'duplicate' | 'unknown_type' | 'rejected';
  */
 export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
   const { db, logger, onEvent } = options;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const policy: RetryPolicy = { ...CONSUMER_RETRY_POLICY, ...options.retry };
 
   async function handle(job: Job, log: Logger): Promise<Outcome> {
     const parsed = parseEvent(job.data);
@@ -123,7 +126,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     const attempt = job.attemptsStarted;
     const message = redactString(error instanceof Error ? error.message : String(error));
     if (attempt < policy.attempts) {
-      const delay = retryDelayMs(attempt, policy);
+      const delay = backoffDelay(policy, attempt);
       eventHandlerFailuresTotal.inc({ outcome: 'retry' });
       log.warn({ err: message, attempt, retryInMs: delay }, 'event handling failed; will retry');
       await job.moveToDelayed(Date.now() + delay, token);

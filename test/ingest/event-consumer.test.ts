@@ -40,7 +40,7 @@ beforeAll(async () => {
     prefix,
     db: t.db,
     logger: silentLogger,
-    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    retry: { attempts: 3, backoffMs: 5, maxDelayMs: 20 },
     onEvent: async (event, meta) => {
       calls.push({ event, meta });
       behaviour.get(event.id)?.(meta.attempt);
