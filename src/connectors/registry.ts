@@ -1,3 +1,4 @@
+import { mailchimpConnector } from './mailchimp/index.js';
 import { noopConnector } from './noop/index.js';
 import type { ConnectorDefinition, Provider } from './types.js';
 import { webhookConnector } from './webhook/index.js';
@@ -8,6 +9,7 @@ import { webhookConnector } from './webhook/index.js';
  */
 export const connectors: Partial<Record<Provider, ConnectorDefinition>> = {
   WEBHOOK: webhookConnector,
+  MAILCHIMP: mailchimpConnector,
   NOOP: noopConnector,
 };
 

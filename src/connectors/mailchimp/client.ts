@@ -36,7 +36,8 @@ export function createMailchimpClient(
   const api = createMailchimpApi({
     sdk,
     listId: settings.listId,
-    request: ctx.request.bind(ctx),
+    // Looked up per call, so the engine may wrap or swap its limiter after the client exists.
+    request: (call, options) => ctx.request(call, options),
     secrets: [credentials.apiKey, Buffer.from(`user:${credentials.apiKey}`).toString('base64')],
   });
   const catalog = createMergeFieldCatalog(api);

@@ -52,7 +52,7 @@ export function record(input: {
   };
 }
 
-interface Link {
+export interface Link {
   externalId: string | null;
   state: Record<string, unknown>;
 }

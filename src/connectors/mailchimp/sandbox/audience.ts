@@ -1,0 +1,205 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { assertMergeFields, type SandboxMergeField } from './merge-validation.js';
+import { complianceState, forgotten, invalid, notFound } from './problem.js';
+
+export type SandboxStatus =
+  | 'subscribed'
+  | 'unsubscribed'
+  | 'cleaned'
+  | 'pending'
+  | 'transactional'
+  | 'archived';
+export const WRITABLE_STATUSES = [
+  'subscribed',
+  'unsubscribed',
+  'cleaned',
+  'pending',
+  'transactional',
+] as const;
+
+export interface SandboxMember {
+  id: string;
+  contact_id: string;
+  unique_email_id: string;
+  web_id: number;
+  email_address: string;
+  status: SandboxStatus;
+  /** What an archived member was before, so re-adding them cannot launder an unsubscribe. */
+  statusBeforeArchive: SandboxStatus | null;
+  merge_fields: Record<string, unknown>;
+  tags: Map<string, { id: number; name: string }>;
+  notes: { id: number; note: string; created_at: string }[];
+  events: { name: string; properties: Record<string, string>; occurred_at: string; is_syncing: boolean }[];
+  timestamp_signup: string;
+  last_changed: string;
+}
+
+export const hashOf = (email: string) => createHash('md5').update(email.trim().toLowerCase()).digest('hex');
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+let webIds = 1000;
+
+/**
+ * One audience with Mailchimp's member semantics as documented: status_if_new only for new
+ * members, status changes guarded by compliance (an unsubscribed or cleaned address cannot be
+ * set to subscribed; pending re-opt-in sends a confirmation mail), archived members remembering
+ * their status, permanently deleted addresses refused forever.
+ */
+export class Audience {
+  readonly members = new Map<string, SandboxMember>();
+  readonly forgotten = new Set<string>();
+  readonly mergeFields = new Map<string, SandboxMergeField>();
+  readonly segments = new Map<string, { id: number; name: string; members: Set<string> }>();
+  /** Confirmation mails a `pending` status would have sent: (re-)opt-in requests. */
+  readonly confirmations: { email: string; at: string }[] = [];
+  private nextId = 1;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly account: string,
+    mergeFields: Omit<SandboxMergeField, 'merge_id' | 'public' | 'default_value'>[],
+  ) {
+    for (const f of mergeFields) this.addMergeField(f);
+  }
+
+  addMergeField(f: Omit<SandboxMergeField, 'merge_id' | 'public' | 'default_value'>): SandboxMergeField {
+    const field: SandboxMergeField = { ...f, merge_id: this.nextId++, public: false, default_value: '' };
+    this.mergeFields.set(field.tag, field);
+    return field;
+  }
+
+  /** A member by hash, email or contact_id, as the API's `{subscriber_hash}` accepts all three. */
+  find(ref: string): SandboxMember | undefined {
+    const byHash = this.members.get(/^[0-9a-f]{32}$/.test(ref) ? ref : hashOf(ref));
+    if (byHash) return byHash;
+    for (const m of this.members.values()) if (m.contact_id === ref) return m;
+    return undefined;
+  }
+
+  live(ref: string): SandboxMember {
+    const member = this.find(ref);
+    if (!member || member.status === 'archived') throw notFound();
+    return member;
+  }
+
+  /** Sets a status the way the API allows; the compliance guard is Mailchimp's, not ours. */
+  changeStatus(member: SandboxMember, requested: SandboxStatus): void {
+    if (requested === member.status) return;
+    const blocked = member.status === 'unsubscribed' || member.status === 'cleaned';
+    if (requested === 'subscribed' && blocked) throw complianceState(member.email_address);
+    if (requested === 'pending' && member.status === 'cleaned') throw complianceState(member.email_address);
+    if (requested === 'pending')
+      this.confirmations.push({ email: member.email_address, at: new Date().toISOString() });
+    member.status = requested;
+    this.touch(member);
+  }
+
+  /** A new member (or an archived one coming back, keeping an unsubscribe). */
+  create(email: string, status: SandboxStatus, mergeFields: Record<string, unknown>): SandboxMember {
+    const hash = hashOf(email);
+    if (!EMAIL.test(email))
+      throw invalid(`${email} looks fake or invalid, please enter a real email address.`);
+    if (this.forgotten.has(hash)) throw forgotten(email);
+    assertMergeFields(this.mergeFields, mergeFields, true);
+    const archived = this.members.get(hash);
+    const kept = archived?.statusBeforeArchive;
+    const finalStatus = kept === 'unsubscribed' || kept === 'cleaned' ? kept : status;
+    const now = new Date().toISOString();
+    const member: SandboxMember = archived ?? {
+      id: hash,
+      contact_id: randomBytes(16).toString('hex'),
+      unique_email_id: randomBytes(5).toString('hex'),
+      web_id: webIds++,
+      email_address: email,
+      status: finalStatus,
+      statusBeforeArchive: null,
+      merge_fields: {},
+      tags: new Map(),
+      notes: [],
+      events: [],
+      timestamp_signup: now,
+      last_changed: now,
+    };
+    member.status = finalStatus;
+    member.statusBeforeArchive = null;
+    Object.assign(member.merge_fields, mergeFields);
+    this.members.set(hash, member);
+    if (finalStatus === 'pending') this.confirmations.push({ email, at: now });
+    this.touch(member);
+    return member;
+  }
+
+  updateFields(member: SandboxMember, mergeFields: Record<string, unknown>): void {
+    assertMergeFields(this.mergeFields, mergeFields, false);
+    Object.assign(member.merge_fields, mergeFields);
+    this.touch(member);
+  }
+
+  changeEmail(member: SandboxMember, email: string): void {
+    const hash = hashOf(email);
+    if (hash === member.id) return;
+    if (!EMAIL.test(email))
+      throw invalid(`${email} looks fake or invalid, please enter a real email address.`);
+    if (this.forgotten.has(hash)) throw forgotten(email);
+    const other = this.members.get(hash);
+    if (other && other.status !== 'archived') throw invalid(`${email} is already a list member.`);
+    this.members.delete(member.id);
+    member.id = hash;
+    member.email_address = email;
+    this.members.set(hash, member);
+    this.touch(member);
+  }
+
+  archive(ref: string): void {
+    const member = this.live(ref);
+    member.statusBeforeArchive = member.status;
+    member.status = 'archived';
+    this.touch(member);
+  }
+
+  deletePermanently(ref: string): void {
+    const member = this.find(ref);
+    if (!member) throw notFound();
+    this.members.delete(member.id);
+    this.forgotten.add(member.id);
+    for (const segment of this.segments.values()) segment.members.delete(member.id);
+  }
+
+  setTags(member: SandboxMember, tags: { name: string; status: string }[], replace = false): void {
+    if (replace) member.tags.clear();
+    for (const tag of tags) {
+      const key = tag.name.toLowerCase();
+      if (tag.status === 'inactive') member.tags.delete(key);
+      else if (!member.tags.has(key)) member.tags.set(key, { id: this.nextId++, name: tag.name });
+    }
+    this.touch(member);
+  }
+
+  addNote(member: SandboxMember, note: string) {
+    const created = { id: this.nextId++, note, created_at: new Date().toISOString() };
+    member.notes.push(created);
+    return created;
+  }
+
+  private touch(member: SandboxMember): void {
+    member.last_changed = new Date().toISOString();
+  }
+
+  view(member: SandboxMember) {
+    return {
+      id: member.id,
+      email_address: member.email_address,
+      unique_email_id: member.unique_email_id,
+      contact_id: member.contact_id,
+      web_id: member.web_id,
+      status: member.status,
+      merge_fields: { ...member.merge_fields },
+      tags_count: member.tags.size,
+      tags: [...member.tags.values()],
+      timestamp_signup: member.timestamp_signup,
+      last_changed: member.last_changed,
+      list_id: this.id,
+    };
+  }
+}

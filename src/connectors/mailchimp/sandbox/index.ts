@@ -1,0 +1,4 @@
+export type { SandboxMember, SandboxStatus } from './audience.js';
+export type { EmailFault, FaultRule } from './faults.js';
+export { createMailchimpSandbox, DEFAULT_MERGE_FIELDS, type MailchimpSandbox } from './server.js';
+export type { Limits, RequestLogEntry } from './traffic.js';

@@ -1,0 +1,173 @@
+import { type Audience, hashOf, type SandboxStatus, WRITABLE_STATUSES } from './audience.js';
+import { invalid, notFound } from './problem.js';
+import { obj, type Route, type RouteContext, str } from './route-types.js';
+
+const M = '/lists/([^/]+)/members/([^/]+)';
+
+function statusOf(value: unknown, field: string): SandboxStatus | undefined {
+  if (value === undefined) return undefined;
+  if (!WRITABLE_STATUSES.includes(value as (typeof WRITABLE_STATUSES)[number])) {
+    throw invalid('The resource submitted could not be validated.', [
+      { field, message: `Must be one of ${WRITABLE_STATUSES.join(', ')}` },
+    ]);
+  }
+  return value as SandboxStatus;
+}
+
+/** PUT …/members/{hash}: add or update; `status_if_new` only counts for a new member. */
+function putMember({ audience, params, body, faults }: RouteContext) {
+  const email = str(body.email_address);
+  if (!email)
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'email_address', message: 'This value should not be blank.' },
+    ]);
+  const ref = params[0] as string;
+  if (/^[0-9a-f]{32}$/.test(ref) && hashOf(email) !== ref) {
+    throw invalid('The email address does not match the subscriber hash in the URL.');
+  }
+  faults.checkEmail(email);
+  const status = statusOf(body.status, 'status');
+  const ifNew = statusOf(body.status_if_new, 'status_if_new');
+  const mergeFields = obj(body.merge_fields);
+  const current = audience.find(ref);
+  if (current && current.status !== 'archived') {
+    audience.updateFields(current, mergeFields);
+    if (status) audience.changeStatus(current, status);
+    return { status: 200, body: audience.view(current) };
+  }
+  const initial = status ?? ifNew;
+  if (!initial) {
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'status_if_new', message: 'Required when the member is new.' },
+    ]);
+  }
+  return { status: 200, body: audience.view(audience.create(email, initial, mergeFields)) };
+}
+
+function patchMember({ audience, params, body, faults }: RouteContext) {
+  const member = audience.live(params[0] as string);
+  const email = str(body.email_address);
+  if (email) {
+    faults.checkEmail(email);
+    audience.changeEmail(member, email);
+  }
+  audience.updateFields(member, obj(body.merge_fields));
+  const status = statusOf(body.status, 'status');
+  if (status) audience.changeStatus(member, status);
+  return { status: 200, body: audience.view(member) };
+}
+
+function listMembers({ audience, query }: RouteContext) {
+  const count = Math.min(1000, Number(query.get('count') ?? 10));
+  const offset = Number(query.get('offset') ?? 0);
+  const since = query.get('since_last_changed');
+  const status = query.get('status');
+  const all = [...audience.members.values()].filter(
+    (m) => (!since || m.last_changed > new Date(since).toISOString()) && (!status || m.status === status),
+  );
+  return {
+    status: 200,
+    body: {
+      members: all.slice(offset, offset + count).map((m) => audience.view(m)),
+      total_items: all.length,
+      list_id: audience.id,
+    },
+  };
+}
+
+function memberTags({ audience, params, body }: RouteContext) {
+  const tags = body.tags;
+  if (!Array.isArray(tags))
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'tags', message: 'Must be an array' },
+    ]);
+  const parsed = tags.map((t) => obj(t));
+  for (const t of parsed) {
+    const name = str(t.name);
+    if (!name || name.length > 100 || (t.status !== 'active' && t.status !== 'inactive')) {
+      throw invalid('The resource submitted could not be validated.', [
+        { field: 'tags', message: 'Each tag needs a name (≤ 100 characters) and status active or inactive' },
+      ]);
+    }
+  }
+  audience.setTags(audience.live(params[0] as string), parsed as { name: string; status: string }[]);
+  return { status: 204 };
+}
+
+function addNote({ audience, params, body }: RouteContext) {
+  const note = str(body.note);
+  if (!note || note.length > 1000) {
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'note', message: 'A note is 1 to 1,000 characters' },
+    ]);
+  }
+  const member = audience.live(params[0] as string);
+  const created = audience.addNote(member, note);
+  return {
+    status: 200,
+    body: { ...created, list_id: audience.id, email_id: member.id, contact_id: member.contact_id },
+  };
+}
+
+function addEvent({ audience, params, body }: RouteContext) {
+  const name = str(body.name);
+  if (!name || !/^[A-Za-z0-9_-]{2,30}$/.test(name)) {
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'name', message: 'Event names are 2 to 30 letters, digits, underscores or dashes' },
+    ]);
+  }
+  const properties = obj(body.properties);
+  if (Object.values(properties).some((v) => typeof v !== 'string')) {
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'properties', message: 'Property values must be strings' },
+    ]);
+  }
+  const member = audience.live(params[0] as string);
+  member.events.push({
+    name,
+    properties: properties as Record<string, string>,
+    occurred_at: str(body.occurred_at) ?? new Date().toISOString(),
+    is_syncing: body.is_syncing === true,
+  });
+  return { status: 204 };
+}
+
+const view = (audience: Audience, ref: string) => {
+  const member = audience.find(ref);
+  if (!member) throw notFound();
+  return { status: 200, body: audience.view(member) };
+};
+
+export const memberRoutes: Route[] = [
+  { method: 'GET', pattern: /^\/lists\/([^/]+)\/members\/?$/, handle: listMembers },
+  { method: 'GET', pattern: new RegExp(`^${M}$`), handle: (rc) => view(rc.audience, rc.params[0] as string) },
+  { method: 'PUT', pattern: new RegExp(`^${M}$`), handle: putMember },
+  { method: 'PATCH', pattern: new RegExp(`^${M}$`), handle: patchMember },
+  {
+    method: 'DELETE',
+    pattern: new RegExp(`^${M}$`),
+    handle: (rc) => {
+      rc.audience.archive(rc.params[0] as string);
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${M}/actions/delete-permanent$`),
+    handle: (rc) => {
+      rc.audience.deletePermanently(rc.params[0] as string);
+      return { status: 204 };
+    },
+  },
+  { method: 'POST', pattern: new RegExp(`^${M}/tags$`), handle: memberTags },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${M}/tags$`),
+    handle: (rc) => {
+      const tags = [...rc.audience.live(rc.params[0] as string).tags.values()];
+      return { status: 200, body: { tags, total_items: tags.length } };
+    },
+  },
+  { method: 'POST', pattern: new RegExp(`^${M}/notes$`), handle: addNote },
+  { method: 'POST', pattern: new RegExp(`^${M}/events$`), handle: addEvent },
+];

@@ -1,0 +1,27 @@
+import type { Audience } from './audience.js';
+import type { Faults } from './faults.js';
+
+export interface RouteContext {
+  audience: Audience;
+  /** Path captures after the list id. */
+  params: string[];
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+  faults: Faults;
+}
+
+export interface RouteAnswer {
+  status: number;
+  body?: unknown;
+}
+
+export interface Route {
+  method: string;
+  /** Matched against the path after /3.0; group 1 is the list id. */
+  pattern: RegExp;
+  handle(rc: RouteContext): RouteAnswer;
+}
+
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contact, crmEvent, errorResult, okResult, payloadOf, record } from './fixtures.js';
+import { startSandbox } from './sandbox-fixture.js';
+
+let env: Awaited<ReturnType<typeof startSandbox>>;
+beforeAll(async () => {
+  env = await startSandbox();
+});
+afterAll(() => env.stop());
+
+const upsert = (c: ReturnType<typeof contact>, extra: Record<string, unknown> = {}) =>
+  record({
+    operation: 'upsert',
+    event: crmEvent('CRM_CONTACT_UPDATED', c),
+    entityId: String(c.id),
+    payload: payloadOf(c, extra),
+  });
+
+describe('members in the Mailchimp sandbox', () => {
+  it('creates 1,200 contacts with three batch calls and their merge fields and tags', async () => {
+    const { listId, push, ctx } = env.audience();
+    const contacts = Array.from({ length: 1200 }, (_, i) =>
+      contact(i + 1, `person${i}@example.com`, { tags: i % 2 ? ['vip'] : [] }),
+    );
+    const results = [] as Awaited<ReturnType<typeof push>>;
+    for (let i = 0; i < contacts.length; i += 500)
+      results.push(...(await push(contacts.slice(i, i + 500).map((c) => upsert(c)))));
+    expect(results.every((r) => r.status === 'ok')).toBe(true);
+    expect(ctx.calls).toBe(1 + 3);
+    expect(env.sandbox.member(listId, 'person7@example.com')).toMatchObject({
+      status: 'subscribed',
+      merge_fields: { FNAME: 'Ada', LNAME: 'Lovelace' },
+      tags: [{ name: 'vip' }],
+    });
+    expect(env.sandbox.audience(listId).members.size).toBe(1200);
+  });
+
+  it('never resubscribes a member who unsubscribed or was cleaned, and never re-asks them to opt in', async () => {
+    const { listId, push } = env.audience({ statusIfNew: 'pending' });
+    env.sandbox.seedMember(listId, { email: 'left@example.com', status: 'unsubscribed' });
+    env.sandbox.seedMember(listId, { email: 'bounced@example.com', status: 'cleaned' });
+    const before = env.sandbox.audience(listId).confirmations.length;
+    const results = await push([
+      upsert(contact(1, 'left@example.com', { givenName: 'Lee' })),
+      upsert(contact(2, 'bounced@example.com')),
+      upsert(contact(3, 'new@example.com')),
+    ]);
+    expect(okResult(results[0]).state).toMatchObject({ status: 'unsubscribed' });
+    expect(okResult(results[1]).state).toMatchObject({ status: 'cleaned' });
+    expect(env.sandbox.member(listId, 'left@example.com')).toMatchObject({
+      status: 'unsubscribed',
+      merge_fields: { FNAME: 'Lee' },
+    });
+    expect(env.sandbox.member(listId, 'bounced@example.com')?.status).toBe('cleaned');
+    // Only the new member was asked to confirm.
+    expect(
+      env.sandbox
+        .audience(listId)
+        .confirmations.slice(before)
+        .map((c) => c.email),
+    ).toEqual(['new@example.com']);
+  });
+
+  it('does not demote an existing subscriber when new members are transactional', async () => {
+    const { listId, push } = env.audience({ statusIfNew: 'transactional' });
+    env.sandbox.seedMember(listId, { email: 'fan@example.com', status: 'subscribed' });
+    await push([upsert(contact(1, 'fan@example.com')), upsert(contact(2, 'buyer@example.com'))]);
+    expect(env.sandbox.member(listId, 'fan@example.com')?.status).toBe('subscribed');
+    expect(env.sandbox.member(listId, 'buyer@example.com')?.status).toBe('transactional');
+  });
+
+  it('keeps a linked member unsubscribed after they unsubscribe in Mailchimp, and records it on the link', async () => {
+    const { listId, push, links } = env.audience();
+    const c = contact(1, 'ada@example.com');
+    await push([upsert(c)]);
+    env.sandbox.setStatus(listId, 'ada@example.com', 'unsubscribed');
+    await push([upsert({ ...c, givenName: 'Augusta' })]);
+    expect(env.sandbox.member(listId, 'ada@example.com')).toMatchObject({
+      status: 'unsubscribed',
+      merge_fields: { FNAME: 'Augusta' },
+    });
+    expect(links.get('contact:1')?.state).toMatchObject({ status: 'unsubscribed' });
+  });
+
+  it('updates the same member when the CRM contact’s email changes', async () => {
+    const { listId, push, links } = env.audience();
+    await push([upsert(contact(1, 'old@example.com'))]);
+    const memberId = links.get('contact:1')?.externalId;
+    const [result] = await push([upsert(contact(1, 'new@example.com'))]);
+    expect(okResult(result).externalId).toBe(memberId);
+    expect(env.sandbox.member(listId, 'old@example.com')).toBeUndefined();
+    expect(env.sandbox.member(listId, 'new@example.com')?.contact_id).toBe(memberId);
+    expect(env.sandbox.audience(listId).members.size).toBe(1);
+  });
+
+  it('adds and removes only the tags the CRM owns', async () => {
+    const { listId, push } = env.audience();
+    await push([upsert(contact(1, 'ada@example.com', { tags: ['vip', 'beta'] }))]);
+    env.sandbox
+      .audience(listId)
+      .setTags(env.sandbox.audience(listId).live('ada@example.com'), [{ name: 'webinar', status: 'active' }]);
+    await push([upsert(contact(1, 'ada@example.com', { tags: ['beta', 'webinar'] }))]);
+    expect(
+      env.sandbox
+        .member(listId, 'ada@example.com')
+        ?.tags.map((t) => t.name)
+        .sort(),
+    ).toEqual(['beta', 'webinar']);
+    const tagRemoved = (tag: string, tags: string[]) =>
+      record({
+        operation: 'tag_remove',
+        event: crmEvent('CRM_CONTACT_TAG_REMOVED', { ...contact(1, 'ada@example.com', { tags }), tag }),
+        entityId: '1',
+      });
+    const results = await push([tagRemoved('webinar', ['beta'])]);
+    expect(results[0]?.status).toBe('skipped');
+    await push([tagRemoved('beta', [])]);
+    expect(env.sandbox.member(listId, 'ada@example.com')?.tags.map((t) => t.name)).toEqual(['webinar']);
+  });
+
+  it('formats merge fields so the audience accepts them, creating missing ones with their type when allowed', async () => {
+    const { listId, push } = env.audience({ createMissingMergeFields: true }, [
+      { tag: 'BDAY', name: 'Birthday', type: 'birthday', required: false, options: { date_format: 'DD/MM' } },
+      { tag: 'PLAN', name: 'Plan', type: 'dropdown', required: false, options: { choices: ['Free', 'Pro'] } },
+    ]);
+    const c = contact(1, 'ada@example.com');
+    const [result] = await push([
+      record({
+        operation: 'upsert',
+        event: crmEvent('CRM_CONTACT_CREATED', c),
+        entityId: '1',
+        payload: { EMAIL: c.email, BDAY: '1815-12-10', PLAN: 'pro', SEATS: 12, RENEWAL: '2027-01-31' },
+      }),
+    ]);
+    okResult(result);
+    const audience = env.sandbox.audience(listId);
+    expect(audience.mergeFields.get('SEATS')?.type).toBe('number');
+    expect(audience.mergeFields.get('RENEWAL')?.type).toBe('date');
+    expect(env.sandbox.member(listId, 'ada@example.com')?.merge_fields).toEqual({
+      BDAY: '10/12',
+      PLAN: 'Pro',
+      SEATS: 12,
+      RENEWAL: '01/31/2027',
+    });
+  });
+
+  it('fails a permanently deleted address permanently, naming why', async () => {
+    const { listId, push } = env.audience({ deleteMode: 'delete' });
+    const c = contact(1, 'gdpr@example.com');
+    await push([upsert(c)]);
+    await push([
+      record({
+        operation: 'archive',
+        event: crmEvent('CRM_CONTACT_DELETED', c),
+        entityId: '1',
+        payload: payloadOf(c),
+      }),
+    ]);
+    expect(env.sandbox.member(listId, 'gdpr@example.com')).toBeUndefined();
+    const [again] = await push([upsert(contact(2, 'gdpr@example.com'))]);
+    expect(errorResult(again)).toMatchObject({ kind: 'permanent', code: 'Forgotten Email Not Subscribed' });
+  });
+
+  it('archives a deleted contact’s member and brings an unsubscribed one back still unsubscribed', async () => {
+    const { listId, push } = env.audience();
+    const c = contact(1, 'back@example.com');
+    await push([upsert(c)]);
+    env.sandbox.setStatus(listId, 'back@example.com', 'unsubscribed');
+    await push([
+      record({
+        operation: 'archive',
+        event: crmEvent('CRM_CONTACT_ARCHIVED', c),
+        entityId: '1',
+        payload: payloadOf(c),
+      }),
+    ]);
+    expect(env.sandbox.member(listId, 'back@example.com')?.status).toBe('archived');
+    await push([upsert(c)]);
+    expect(env.sandbox.member(listId, 'back@example.com')?.status).toBe('unsubscribed');
+  });
+
+  it('reaches observer@x.com in an audience whose id contains “server”', async () => {
+    const { push, listId } = env.audience({}, undefined, 'observerserver');
+    const [created] = await push([upsert(contact(1, 'observer@x.com'))]);
+    okResult(created);
+    const [updated] = await push([upsert(contact(1, 'observer@x.com', { givenName: 'Obi' }))]);
+    okResult(updated);
+    expect(env.sandbox.member(listId, 'observer@x.com')?.merge_fields).toMatchObject({ FNAME: 'Obi' });
+  });
+
+  it('fails one injected bad address in a batch and creates the rest', async () => {
+    const { listId, push } = env.audience();
+    env.sandbox.faults.failEmail('flagged@example.com', {
+      title: 'Member In Compliance State',
+      detail:
+        'flagged@example.com is in a compliance state due to unsubscribe, bounce, or compliance review and cannot be subscribed.',
+    });
+    const results = await push([
+      upsert(contact(1, 'fine@example.com')),
+      upsert(contact(2, 'flagged@example.com')),
+    ]);
+    okResult(results[0]);
+    expect(errorResult(results[1])).toMatchObject({ kind: 'permanent', code: 'Member In Compliance State' });
+    expect(env.sandbox.member(listId, 'flagged@example.com')).toBeUndefined();
+  });
+});

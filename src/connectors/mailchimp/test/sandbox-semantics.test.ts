@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox } from './sandbox-fixture.js';
+
+/**
+ * The sandbox itself behaves as Mailchimp documents it, so that tests passing against it mean
+ * something: a connector that sent `status` to existing members would fail them.
+ */
+let env: Awaited<ReturnType<typeof startSandbox>>;
+beforeAll(async () => {
+  env = await startSandbox();
+});
+afterAll(() => env.stop());
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const answer = await fetch(`${env.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`any:${env.key}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await answer.text();
+  return {
+    status: answer.status,
+    type: answer.headers.get('content-type'),
+    body: text ? JSON.parse(text) : null,
+  };
+};
+
+describe('the Mailchimp sandbox', () => {
+  it('lets batch subscribe with update_existing change an existing member’s status, as documented', async () => {
+    const { listId } = env.audience();
+    env.sandbox.seedMember(listId, { email: 'fan@example.com', status: 'subscribed' });
+    env.sandbox.seedMember(listId, { email: 'left@example.com', status: 'unsubscribed' });
+    const answer = await call('POST', `/lists/${listId}`, {
+      members: [
+        { email_address: 'fan@example.com', status: 'transactional' },
+        { email_address: 'left@example.com', status: 'pending' },
+      ],
+      update_existing: true,
+    });
+    expect(answer.body.updated_members).toHaveLength(2);
+    expect(env.sandbox.member(listId, 'fan@example.com')?.status).toBe('transactional');
+    expect(env.sandbox.member(listId, 'left@example.com')?.status).toBe('pending');
+    expect(env.sandbox.audience(listId).confirmations.map((c) => c.email)).toContain('left@example.com');
+  });
+
+  it('refuses to subscribe an unsubscribed member with Member In Compliance State', async () => {
+    const { listId } = env.audience();
+    env.sandbox.seedMember(listId, { email: 'left@example.com', status: 'unsubscribed' });
+    const answer = await call('PATCH', `/lists/${listId}/members/left@example.com`, { status: 'subscribed' });
+    expect(answer).toMatchObject({
+      status: 400,
+      type: 'application/problem+json',
+      body: { title: 'Member In Compliance State' },
+    });
+  });
+
+  it('applies status_if_new to new members only', async () => {
+    const { listId } = env.audience();
+    env.sandbox.seedMember(listId, { email: 'left@example.com', status: 'unsubscribed' });
+    const hash = env.sandbox.member(listId, 'left@example.com')?.id;
+    const existing = await call('PUT', `/lists/${listId}/members/${hash}`, {
+      email_address: 'left@example.com',
+      status_if_new: 'subscribed',
+    });
+    expect(existing.body.status).toBe('unsubscribed');
+  });
+
+  it('reports existing members in batch subscribe without update_existing as ERROR_CONTACT_EXISTS', async () => {
+    const { listId } = env.audience();
+    env.sandbox.seedMember(listId, { email: 'fan@example.com', status: 'subscribed' });
+    const answer = await call('POST', `/lists/${listId}`, {
+      members: [{ email_address: 'fan@example.com', status: 'subscribed' }],
+    });
+    expect(answer.body.errors).toEqual([
+      expect.objectContaining({ email_address: 'fan@example.com', error_code: 'ERROR_CONTACT_EXISTS' }),
+    ]);
+  });
+
+  it('validates merge fields by type and names the field', async () => {
+    const { listId } = env.audience();
+    const answer = await call('PUT', `/lists/${listId}/members/x@example.com`, {
+      email_address: 'x@example.com',
+      status_if_new: 'subscribed',
+      merge_fields: { BIRTHDAY: '1990-12-24', NOPE: 'x' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([
+      { field: 'BIRTHDAY', message: 'Please enter a month and day (MM/DD)' },
+      { field: 'NOPE', message: 'This merge field does not exist in the audience' },
+    ]);
+  });
+
+  it('rejects an unknown key with 401 and counts the most requests in any window', async () => {
+    const answer = await fetch(`${env.url}/ping`, { headers: { authorization: 'Basic eDp3cm9uZw==' } });
+    expect(answer.status).toBe(401);
+    env.sandbox.traffic.reset();
+    for (let i = 0; i < 3; i++) await call('GET', '/ping');
+    expect(env.sandbox.traffic.maxInWindow(60_000)).toBe(3);
+    expect(env.sandbox.traffic.maxInWindow(0.000_001)).toBe(1);
+  });
+});
