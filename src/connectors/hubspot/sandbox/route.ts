@@ -1,0 +1,50 @@
+import type { Faults } from './faults.js';
+import type { SandboxStore } from './sandbox-store.js';
+
+export interface SandboxBehaviour {
+  /**
+   * How much of a whole-batch VALIDATION_ERROR names the bad input: `first` (the first bad
+   * input's problems, as HubSpot tends to), `all`, or `none` (a bare message: forces bisection).
+   */
+  validationReport: 'first' | 'all' | 'none';
+  /** Records created less than this long ago are not found by the search API yet. */
+  searchIndexLagMs: number;
+}
+
+export interface RouteContext {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+  store: SandboxStore;
+  faults: Faults;
+  behaviour: SandboxBehaviour;
+}
+
+export interface RouteAnswer {
+  status: number;
+  body?: unknown;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Named groups become `params`. */
+  pattern: RegExp;
+  /** `search` requests have their own, lower per-second limit. */
+  kind?: 'search';
+  handle(ctx: RouteContext): RouteAnswer;
+}
+
+export const nowIso = () => new Date().toISOString();
+
+/** A batch answer's envelope (`BatchResponse…` in HubSpot's OpenAPI documents). */
+export function batchEnvelope(results: unknown[], errors: unknown[] = []) {
+  const now = nowIso();
+  return {
+    status: 'COMPLETE',
+    results,
+    ...(errors.length > 0 ? { errors, numErrors: errors.length } : {}),
+    requestedAt: now,
+    startedAt: now,
+    completedAt: now,
+  };
+}

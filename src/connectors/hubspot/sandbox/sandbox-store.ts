@@ -1,0 +1,242 @@
+import { type PropertyProblem, problem } from './sandbox-errors.js';
+import { defaultProperties, type SandboxProperty } from './sandbox-properties.js';
+
+export interface StoredObject {
+  id: string;
+  type: string;
+  properties: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+  archived: boolean;
+  /** Set when a merge folded this record into another one. */
+  mergedInto?: string | undefined;
+}
+
+export interface StoredList {
+  listId: string;
+  name: string;
+  objectTypeId: string;
+  processingType: string;
+  createdAt: string;
+  members: Set<string>;
+}
+
+/** The v4 association type ids each pair of objects has (HUBSPOT_DEFINED). */
+export type AssociationKey = `${string}:${string}->${string}:${string}`;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const OBJECT_TYPE_IDS: Record<string, string> = {
+  contacts: '0-1',
+  companies: '0-2',
+  notes: '0-46',
+  calls: '0-48',
+  emails: '0-49',
+  meetings: '0-47',
+  tasks: '0-27',
+};
+
+/** The sandbox's in-memory HubSpot account: records, associations, lists, property catalog. */
+export class SandboxStore {
+  private nextId = 100_001;
+  readonly objects = new Map<string, Map<string, StoredObject>>();
+  readonly properties = defaultProperties();
+  readonly groups = new Map<
+    string,
+    Map<string, { name: string; label: string; displayOrder: number; archived: boolean }>
+  >();
+  readonly associations = new Map<AssociationKey, Set<number>>();
+  readonly lists = new Map<string, StoredList>();
+
+  newId(): string {
+    this.nextId += 1;
+    return String(this.nextId);
+  }
+
+  objectTypeId(type: string): string {
+    return OBJECT_TYPE_IDS[type] ?? '2-1';
+  }
+
+  table(type: string): Map<string, StoredObject> {
+    let table = this.objects.get(type);
+    if (!table) {
+      table = new Map();
+      this.objects.set(type, table);
+    }
+    return table;
+  }
+
+  knows(type: string): boolean {
+    return type in this.properties;
+  }
+
+  get(type: string, id: string): StoredObject | undefined {
+    const found = this.table(type).get(id);
+    return found && !found.archived ? found : undefined;
+  }
+
+  /** Live records whose property equals the value (emails and domains compared case-insensitively). */
+  findBy(type: string, property: string, value: string): StoredObject[] {
+    const wanted = value.toLowerCase();
+    return [...this.table(type).values()].filter(
+      (o) => !o.archived && (o.properties[property] ?? '').toLowerCase() === wanted,
+    );
+  }
+
+  /** Problems HubSpot would report for these property values, in its words. */
+  validate(type: string, properties: Record<string, unknown>): PropertyProblem[] {
+    const catalog = new Map((this.properties[type] ?? []).map((p) => [p.name, p]));
+    const problems: PropertyProblem[] = [];
+    for (const [name, raw] of Object.entries(properties)) {
+      const definition = catalog.get(name);
+      const value = typeof raw === 'string' ? raw : String(raw);
+      if (!definition || definition.archived) {
+        problems.push(problem(name, 'PROPERTY_DOESNT_EXIST', `Property "${name}" does not exist`));
+        continue;
+      }
+      if (definition.modificationMetadata.readOnlyValue) {
+        problems.push(
+          problem(name, 'READ_ONLY_VALUE', `"${name}" is a read only property; its value cannot be set.`),
+        );
+        continue;
+      }
+      if (value === '') continue;
+      const issue = this.valueProblem(definition, value);
+      if (issue) problems.push(issue);
+    }
+    return problems;
+  }
+
+  private valueProblem(p: SandboxProperty, value: string): PropertyProblem | null {
+    if (p.name === 'email' && !EMAIL.test(value))
+      return problem(p.name, 'INVALID_EMAIL', `Email address ${value} is invalid`);
+    if (p.type === 'enumeration') {
+      const allowed = p.options.map((o) => o.value);
+      const values = p.fieldType === 'checkbox' ? value.split(';') : [value];
+      const bad = values.find((v) => !allowed.includes(v));
+      if (bad !== undefined) {
+        return problem(
+          p.name,
+          'INVALID_OPTION',
+          `${bad} was not one of the allowed options: [${allowed.join(', ')}]`,
+        );
+      }
+    }
+    if (p.type === 'number' && !Number.isFinite(Number(value))) {
+      return problem(p.name, 'INVALID_LONG', `${value} is not a valid number for ${p.name}`);
+    }
+    if (
+      (p.type === 'date' || p.type === 'datetime') &&
+      Number.isNaN(Date.parse(value)) &&
+      !/^\d+$/.test(value)
+    ) {
+      return problem(p.name, 'INVALID_DATE', `${value} is not a valid date for ${p.name}`);
+    }
+    if (p.type === 'bool' && value !== 'true' && value !== 'false') {
+      return problem(p.name, 'INVALID_BOOLEAN', `${value} is not a valid boolean for ${p.name}`);
+    }
+    return null;
+  }
+
+  create(type: string, properties: Record<string, string>): StoredObject {
+    const now = new Date().toISOString();
+    const id = this.newId();
+    const object: StoredObject = {
+      id,
+      type,
+      properties: { ...clean(properties), hs_object_id: id, createdate: now, hs_lastmodifieddate: now },
+      createdAt: now,
+      updatedAt: now,
+      archived: false,
+    };
+    if (type === 'contacts' && object.properties.email)
+      object.properties.email = object.properties.email.toLowerCase();
+    this.table(type).set(id, object);
+    return object;
+  }
+
+  update(object: StoredObject, properties: Record<string, string>): StoredObject {
+    const now = new Date().toISOString();
+    for (const [name, value] of Object.entries(properties)) {
+      if (value === '') delete object.properties[name];
+      else object.properties[name] = name === 'email' ? value.toLowerCase() : value;
+    }
+    object.properties.hs_lastmodifieddate = now;
+    object.updatedAt = now;
+    return object;
+  }
+
+  archive(type: string, id: string): void {
+    const object = this.table(type).get(id);
+    if (object) object.archived = true;
+  }
+
+  associate(fromType: string, fromId: string, toType: string, toId: string, typeIds: number[]): void {
+    const key: AssociationKey = `${fromType}:${fromId}->${toType}:${toId}`;
+    const set = this.associations.get(key) ?? new Set<number>();
+    for (const id of typeIds) set.add(id);
+    this.associations.set(key, set);
+  }
+
+  dissociate(fromType: string, fromId: string, toType: string, toId: string): void {
+    this.associations.delete(`${fromType}:${fromId}->${toType}:${toId}`);
+  }
+
+  /** Association type ids from one record to another (empty when none). */
+  associationTypes(fromType: string, fromId: string, toType: string, toId: string): number[] {
+    return [...(this.associations.get(`${fromType}:${fromId}->${toType}:${toId}`) ?? [])].sort(
+      (a, b) => a - b,
+    );
+  }
+
+  /** Every record of `toType` the record is associated with. */
+  associated(fromType: string, fromId: string, toType: string): { id: string; types: number[] }[] {
+    const prefix = `${fromType}:${fromId}->${toType}:`;
+    return [...this.associations]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, types]) => ({ id: key.slice(prefix.length), types: [...types].sort((a, b) => a - b) }));
+  }
+
+  /** HubSpot's merge: the primary keeps its id and gains the loser's missing values and associations. */
+  merge(type: string, primary: StoredObject, loser: StoredObject): StoredObject {
+    for (const [name, value] of Object.entries(loser.properties)) {
+      if (primary.properties[name] === undefined) primary.properties[name] = value;
+    }
+    for (const [key, types] of [...this.associations]) {
+      const prefix = `${type}:${loser.id}->`;
+      if (key.startsWith(prefix)) {
+        const [toType, toId] = key.slice(prefix.length).split(':') as [string, string];
+        this.associate(type, primary.id, toType, toId, [...types]);
+        this.associations.delete(key);
+      }
+    }
+    for (const list of this.lists.values()) {
+      if (list.members.delete(loser.id)) list.members.add(primary.id);
+    }
+    loser.archived = true;
+    loser.mergedInto = primary.id;
+    primary.updatedAt = new Date().toISOString();
+    return primary;
+  }
+
+  createList(name: string, objectTypeId: string, processingType: string): StoredList {
+    const list: StoredList = {
+      listId: String(this.lists.size + 1),
+      name,
+      objectTypeId,
+      processingType,
+      createdAt: new Date().toISOString(),
+      members: new Set(),
+    };
+    this.lists.set(list.listId, list);
+    return list;
+  }
+
+  /** Every live record of a type (for tests and the demo). */
+  all(type: string): StoredObject[] {
+    return [...this.table(type).values()].filter((o) => !o.archived);
+  }
+}
+
+function clean(properties: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(properties).filter(([, v]) => v !== ''));
+}
