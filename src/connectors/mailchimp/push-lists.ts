@@ -18,15 +18,19 @@ export interface ListItem {
 const SEGMENT_BATCH_MAX = 500;
 
 /**
- * The Mailchimp tag or segment a CRM list maps to: the engine's mapped target (`payload.target`,
- * from the integration's `mappings.lists`), else the connector's own `settings.lists`.
+ * The Mailchimp tag or segment a CRM list maps to: the engine's mapped target from the
+ * integration's `mappings.lists` (`payload.$listTarget`; the rest of a membership's payload is
+ * the member contact's mapped fields, and "$" keeps it apart from any merge tag), else the
+ * connector's own `settings.lists`.
  */
+export const LIST_TARGET_KEY = '$listTarget';
+
 export function listTargetOf(
   record: PushRecord,
   membership: ListMembership,
   lists: { crmListId: string; target: string }[],
 ) {
-  const mapped = record.payload.target;
+  const mapped = record.payload[LIST_TARGET_KEY];
   if (typeof mapped === 'string' && mapped.trim() !== '') return mapped.trim();
   return lists.find((l) => l.crmListId === String(membership.list.id))?.target ?? null;
 }

@@ -148,7 +148,7 @@ describe('Mailchimp list requests', () => {
     const h = harness({ listId: LIST, lists: [{ crmListId: 12, target: 'Active Customers' }] }, KEY_A);
     const results = await h.push([
       listRecord('CRM_LIST_MEMBER_ADDED', 12),
-      listRecord('CRM_LIST_MEMBER_REMOVED', 13, { target: 'Churned' }),
+      listRecord('CRM_LIST_MEMBER_REMOVED', 13, { $listTarget: 'Churned' }),
     ]);
     expect(okResult(results[0]).externalId).toBe(`tag:Active Customers:${HASH}`);
     expect(okResult(results[1]).state).toMatchObject({ active: false, target: 'Churned' });

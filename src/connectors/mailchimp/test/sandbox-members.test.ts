@@ -203,4 +203,24 @@ describe('members in the Mailchimp sandbox', () => {
     expect(errorResult(results[1])).toMatchObject({ kind: 'permanent', code: 'Member In Compliance State' });
     expect(env.sandbox.member(listId, 'flagged@example.com')).toBeUndefined();
   });
+
+  it('describes the audience’s merge fields as mapping targets and checks the audience', async () => {
+    const { client, listId } = env.audience({}, [
+      { tag: 'PLAN', name: 'Plan', type: 'dropdown', required: true, options: { choices: ['Free', 'Pro'] } },
+      {
+        tag: 'RENEWAL',
+        name: 'Renewal',
+        type: 'date',
+        required: false,
+        options: { date_format: 'MM/DD/YYYY' },
+      },
+    ]);
+    expect(await client.describeFields('contact')).toEqual([
+      { name: 'EMAIL', label: 'Email address', type: 'string', required: true },
+      { name: 'PLAN', label: 'Plan', type: 'enumeration', options: ['Free', 'Pro'], required: true },
+      { name: 'RENEWAL', label: 'Renewal', type: 'date', required: false },
+    ]);
+    expect(await client.describeFields('company')).toEqual([]);
+    expect(await client.check()).toEqual({ ok: true, account: `audience "Audience ${listId}" (${listId})` });
+  });
 });
