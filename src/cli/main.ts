@@ -3,6 +3,7 @@ import { adminRoutes } from '../api/admin-routes.js';
 import { createEngine } from '../engine/engine.js';
 import { registerFailuresCommands } from './commands/failures.js';
 import { registerIntegrationsCommands } from './commands/integrations.js';
+import { registerIntegrationsTestCommand } from './commands/integrations-test.js';
 import { registerMappingCommands } from './commands/mapping-preview.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPublishCommand } from './commands/publish.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerWorkerCommands(program);
   registerFailuresCommands(program);
   registerIntegrationsCommands(program);
+  registerIntegrationsTestCommand(program);
   registerMappingCommands(program);
   return program;
 }

@@ -8,6 +8,7 @@ import { createCredentialsCipherFromEnv } from '../store/credentials-cipher.js';
 import { markReplayed } from '../store/failures-repo.js';
 import { setIntegrationStatus } from '../store/integrations-repo.js';
 import { pruneProcessedEvents } from '../store/processed-events-repo.js';
+import { baseUrlsFromEnv } from './integration-runtime.js';
 import { integrationSourceFromDb } from './integration-source.js';
 import { LatestSnapshotStore } from './latest-snapshot-store.js';
 import { createRateLimiters } from './rate-limiter.js';
@@ -62,12 +63,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
       db,
       logger,
       limiters,
-      baseUrls: {
-        HUBSPOT: env.HUBSPOT_BASE_URL,
-        MAILCHIMP: env.MAILCHIMP_BASE_URL,
-        SLACK: env.SLACK_API_URL,
-        SEGMENT: env.SEGMENT_HOST,
-      },
+      baseUrls: baseUrlsFromEnv(env),
     },
     options.refreshMs ?? 2000,
     logger,

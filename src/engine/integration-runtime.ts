@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Env } from '../config/env.js';
 import { RateLimitedError } from '../connectors/errors.js';
 import { getConnector } from '../connectors/registry.js';
 import type {
@@ -52,6 +53,16 @@ export interface RuntimeDeps {
   limiters: { forAccount(accountKey: string, limit: RateLimit): AccountLimiter };
   /** Provider base URLs from the environment (HUBSPOT_BASE_URL, …), applied when settings give none. */
   baseUrls?: Partial<Record<string, string | undefined>>;
+}
+
+/** Provider base URLs from the environment, applied to integrations whose settings give none. */
+export function baseUrlsFromEnv(env: Env): Partial<Record<string, string | undefined>> {
+  return {
+    HUBSPOT: env.HUBSPOT_BASE_URL,
+    MAILCHIMP: env.MAILCHIMP_BASE_URL,
+    SLACK: env.SLACK_API_URL,
+    SEGMENT: env.SEGMENT_HOST,
+  };
 }
 
 export function buildRuntime(

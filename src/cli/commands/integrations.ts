@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { type AppContext, createAppContext } from '../../app/context.js';
+import { checkConfigFields } from '../../integrations/check-integration-fields.js';
 import { type ConfigProblem, formatProblem } from '../../integrations/config-problem.js';
 import { loadIntegrationFiles } from '../../integrations/load-integration-file.js';
 import type { Integration } from '../../integrations/schema.js';
@@ -50,7 +51,8 @@ export function registerIntegrationsCommands(program: Command): void {
     .description('validate every file, then create or update their integrations by key (all or none)')
     .argument('<files...>', 'YAML files')
     .option('--json', 'print JSON for scripts')
-    .action(async (files: string[], opts: JsonOption) => {
+    .option('--skip-field-check', "don't check mapped fields against the provider's live catalog")
+    .action(async (files: string[], opts: JsonOption & { skipFieldCheck?: boolean }) => {
       const { integrations: found, problems, warnings } = await loadIntegrationFiles(files);
       for (const w of opts.json ? [] : warnings) process.stderr.write(`${formatWarning(w)}\n`);
       if (problems.length > 0) {
@@ -63,6 +65,29 @@ export function registerIntegrationsCommands(program: Command): void {
         return;
       }
       await withContext(async (ctx) => {
+        // Mapped targets must exist at the provider, be writable and fit their type; a provider
+        // that cannot be reached now is a warning, not a reason to refuse the configuration.
+        if (!opts.skipFieldCheck) {
+          const fieldProblems: ConfigProblem[] = [];
+          for (const parsed of found) {
+            const checked = await checkConfigFields(ctx, parsed.config);
+            if (checked.unreachable)
+              warn(`${parsed.file}: ${parsed.config.key}: fields not checked: ${checked.unreachable}`);
+            for (const issue of checked.issues) {
+              if (issue.severity === 'warning') warn(`${parsed.file}: ${issue.path}: ${issue.message}`);
+              else fieldProblems.push({ file: parsed.file, path: issue.path, message: issue.message });
+            }
+          }
+          if (fieldProblems.length > 0) {
+            printResult(
+              opts,
+              { applied: false, problems: fieldProblems, warnings },
+              () => `${describeProblems(fieldProblems)}\nnothing applied`,
+            );
+            process.exitCode = 1;
+            return;
+          }
+        }
         const cipher = createCredentialsCipherFromEnv(ctx.env, { onWarning: warn });
         // One transaction: a failure half way (a key moving provider) leaves nothing applied.
         const results = await withTransaction(ctx.db, async (client) => {

@@ -60,8 +60,9 @@ function headerMap(where: 'settings' | 'credentials') {
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'url must be an absolute http:// or https:// URL' })
   .refine((value) => {
-    const url = new URL(value);
-    return url.username === '' && url.password === '';
+    // zod runs refinements after a failed check too: an unparseable URL is reported above.
+    const url = URL.parse(value);
+    return url === null || (url.username === '' && url.password === '');
   }, 'url must not carry user:password@ (settings are stored in clear): put an Authorization header in credentials.headers');
 
 export const WebhookSettings = z
