@@ -67,6 +67,7 @@ export function createMailchimpClient(
         logger: ctx.logger,
         lookupLink: ctx.lookupLink?.bind(ctx),
         members: new Map(),
+        states: new Map(),
         fatal: null,
       });
     },

@@ -1,3 +1,4 @@
+import { RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { contactOf } from './contact-of.js';
 import { readMemberState } from './link-state.js';
@@ -10,6 +11,8 @@ import { type MemberWrite, writeMembers } from './push-members.js';
 import { applyTagEvent } from './push-tags.js';
 import { runPool } from './run-pool.js';
 
+type Step = () => Promise<void>;
+
 /**
  * One push: members first (creates in bulk, then updates), so that the tags, archives, merges,
  * list memberships and activities after them find the members written in this very batch.
@@ -19,31 +22,53 @@ import { runPool } from './run-pool.js';
 export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext): Promise<PushResult[]> {
   const results: (PushResult | undefined)[] = new Array(batch.length);
   const writes: { position: number; write: MemberWrite }[] = [];
-  const later: { position: number; run: () => Promise<PushResult> }[] = [];
+  const written = new Map<string, number>();
+  /** Tag events per contact, applied in order after the member writes. */
+  const tagChains = new Map<string, number[]>();
+  const later: Step[] = [];
   const lists: ListItem[] = [];
   const activities: number[] = [];
 
+  // Where each contact's full write (update or merge) sits: tag events before it are already in
+  // its snapshot, the ones after it are newer and applied on top.
+  const fullWriteAt = new Map<string, number>();
+  batch.forEach((r, position) => {
+    if (r.operation === 'upsert' || r.operation === 'merge') fullWriteAt.set(r.entityId, position);
+  });
+  const covered: number[] = [];
+
   batch.forEach((record, position) => {
     const contact = contactOf(record.event);
-    const tagsFor = () => (ctx.settings.syncTags && contact ? desiredTags(record.event, contact.tags) : null);
-    const linked = record.externalId ? readMemberState(record.state, ctx.settings.listId) : null;
+    const tags = ctx.settings.syncTags && contact ? desiredTags(record.event, contact.tags) : null;
+    const write = () => {
+      written.set(record.entityId, position);
+      writes.push({ position, write: { record, contact, tags } });
+    };
     switch (record.operation) {
       case 'upsert':
       case 'merge':
-        writes.push({ position, write: { record, contact, tags: tagsFor() } });
-        return;
+        return write();
       case 'tag_add':
-      case 'tag_remove':
+      case 'tag_remove': {
         if (!ctx.settings.syncTags) {
           results[position] = { status: 'skipped', reason: 'syncTags is off for this integration' };
-        } else if (linked) {
-          later.push({ position, run: () => applyTagEvent(record, linked, ctx) });
-        } else {
-          writes.push({ position, write: { record, contact, tags: tagsFor() } });
+          return;
         }
+        const fullWrite = fullWriteAt.get(record.entityId);
+        if (fullWrite !== undefined && fullWrite > position) {
+          covered.push(position);
+          return;
+        }
+        const linked = record.externalId ? readMemberState(record.state, ctx.settings.listId) : null;
+        // A contact with no member yet is written with its tags; later tag events build on it.
+        if (!linked && fullWrite === undefined && !written.has(record.entityId)) return write();
+        tagChains.set(record.entityId, [...(tagChains.get(record.entityId) ?? []), position]);
         return;
+      }
       case 'archive':
-        later.push({ position, run: () => archiveContact(record, contact, ctx) });
+        later.push(async () => {
+          results[position] = await settle(ctx, () => archiveContact(record, contact, ctx));
+        });
         return;
       case 'list_add':
       case 'list_remove':
@@ -60,41 +85,64 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
     }
   });
 
-  const written = await writeMembers(
+  const outcomes = await writeMembers(
     writes.map((w) => w.write),
     ctx,
   );
   writes.forEach(({ position, write }, i) => {
-    const result = written[i] as PushResult;
+    const result = outcomes[i] as PushResult;
     results[position] = result;
-    if (
-      write.record.operation === 'merge' &&
-      result.status === 'ok' &&
-      write.record.event.type === 'CRM_CONTACT_MERGED'
-    ) {
-      const merge = write.record.event.data;
-      const winnerHash = (result.state?.subscriberHash as string | undefined) ?? null;
-      later.push({
-        position,
-        run: async () => {
-          await retireLoser(merge, winnerHash, ctx);
-          return { ...result, mergedFrom: { entityId: String(merge.loserId) } };
-        },
+    const { event } = write.record;
+    if (event.type === 'CRM_CONTACT_MERGED' && result.status === 'ok') {
+      const winnerHash = ctx.states.get(write.record.entityId)?.subscriberHash ?? null;
+      later.push(async () => {
+        results[position] = await settle(ctx, async () => {
+          await retireLoser(event.data, winnerHash, ctx);
+          return { ...result, mergedFrom: { entityId: String(event.data.loserId) } };
+        });
       });
     }
   });
 
-  await runPool(later, async ({ position, run }) => {
-    results[position] = await settle(ctx, run);
-  });
+  for (const position of covered) {
+    const entityId = (batch[position] as PushRecord).entityId;
+    results[position] = results[fullWriteAt.get(entityId) as number];
+  }
+
+  for (const [entityId, positions] of tagChains) {
+    later.push(async () => {
+      for (const position of positions) {
+        const record = batch[position] as PushRecord;
+        results[position] = await settle(ctx, async () => {
+          const state = ctx.states.get(entityId) ?? readMemberState(record.state, ctx.settings.listId);
+          if (state) return applyTagEvent(record, state, ctx);
+          // The contact's write in this batch did not produce a member: its result says why.
+          const first = written.get(entityId);
+          const outcome = first === undefined ? undefined : results[first];
+          if (outcome && outcome.status !== 'ok') return outcome;
+          throw new RetryableError(`contact ${entityId} has no Mailchimp member yet`, {
+            code: 'CONTACT_NOT_SYNCED',
+          });
+        });
+      }
+    });
+  }
+
+  await runPool(later, (step) => step());
   for (const [position, result] of await pushListMemberships(lists, ctx)) results[position] = result;
   await runPool(activities, async (position) => {
     results[position] = await settle(ctx, () => pushActivity(batch[position] as PushRecord, ctx));
   });
 
-  const final = results.map(
-    (r): PushResult => r ?? { status: 'skipped', reason: 'the record was not handled (a connector bug)' },
-  );
+  const final = results.map((r, position): PushResult => {
+    if (!r) return { status: 'skipped', reason: 'the record was not handled (a connector bug)' };
+    // Several records of one contact: each reports the contact's final state, in any order.
+    const record = batch[position] as PushRecord;
+    const state = record.entityType === 'contact' ? ctx.states.get(record.entityId) : undefined;
+    return r.status === 'ok' && state && r.state?.status !== 'archived' && r.state?.status !== 'deleted'
+      ? { ...r, state }
+      : r;
+  });
   // A rejected key or a missing audience concerns the whole batch: say so once.
   if (ctx.fatal && final.every((r) => r.status === 'error')) throw ctx.fatal;
   return final;

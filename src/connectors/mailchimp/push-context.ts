@@ -1,6 +1,7 @@
 import type { Logger } from '../../logging/logger.js';
 import { type ConnectorError, classifyUnknown } from '../errors.js';
 import type { ConnectorContext, PushResult } from '../types.js';
+import type { MemberLinkState } from './link-state.js';
 import type { MailchimpApi } from './mailchimp-api.js';
 import type { MergeFieldCatalog } from './merge-field-catalog.js';
 import type { SegmentDirectory } from './segment-directory.js';
@@ -23,6 +24,11 @@ export interface PushContext {
   lookupLink: NonNullable<ConnectorContext<unknown, unknown>['lookupLink']> | undefined;
   /** Members written earlier in this push, so an activity of a new contact needs no link yet. */
   members: Map<string, LocatedMember>;
+  /**
+   * The newest link state per contact written in this push: records of one contact in one batch
+   * (an update and tag events) build on each other, and all of them report the final state.
+   */
+  states: Map<string, MemberLinkState>;
   /**
    * The first auth or config failure: every later call would fail the same way, so the records
    * not yet sent get that error without a call.

@@ -178,5 +178,6 @@ function ok(ctx: PushContext, write: MemberWrite, member: Member, owned: readonl
     memberId: state.memberId,
     email: member.email_address,
   });
+  ctx.states.set(write.record.entityId, state);
   return { status: 'ok', externalId: state.memberId, state };
 }

@@ -35,5 +35,6 @@ export async function applyTagEvent(
     throw error;
   }
   const state: MemberLinkState = { ...linked, tags: adding ? [...owned, tag] : owned };
+  ctx.states.set(record.entityId, state);
   return { status: 'ok', externalId: linked.memberId, state };
 }

@@ -223,4 +223,59 @@ describe('members in the Mailchimp sandbox', () => {
     expect(await client.describeFields('company')).toEqual([]);
     expect(await client.check()).toEqual({ ok: true, account: `audience "Audience ${listId}" (${listId})` });
   });
+
+  it('applies an update and tag events of one contact in one batch in order, all reporting the final state', async () => {
+    const { listId, push, links } = env.audience();
+    const tagEvent = (
+      type: 'CRM_CONTACT_TAG_ADDED' | 'CRM_CONTACT_TAG_REMOVED',
+      tag: string,
+      tags: string[],
+    ) =>
+      record({
+        operation: type === 'CRM_CONTACT_TAG_ADDED' ? 'tag_add' : 'tag_remove',
+        event: crmEvent(type, { ...contact(1, 'ada@example.com', { tags }), tag }),
+        entityId: '1',
+        payload: payloadOf(contact(1, 'ada@example.com')),
+      });
+    const results = await push([
+      tagEvent('CRM_CONTACT_TAG_ADDED', 'first', ['first']),
+      upsert(contact(1, 'ada@example.com', { tags: ['first', 'second'] })),
+      tagEvent('CRM_CONTACT_TAG_ADDED', 'third', ['first', 'second', 'third']),
+      tagEvent('CRM_CONTACT_TAG_REMOVED', 'first', ['second', 'third']),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(
+      env.sandbox
+        .member(listId, 'ada@example.com')
+        ?.tags.map((t) => t.name)
+        .sort(),
+    ).toEqual(['second', 'third']);
+    const states = results.map((r) => okResult(r).state?.tags);
+    expect(new Set(states.map((t) => JSON.stringify(t)))).toEqual(
+      new Set([JSON.stringify(['second', 'third'])]),
+    );
+    expect(links.get('contact:1')?.state.tags).toEqual(['second', 'third']);
+  });
+
+  it('writes a new contact once when a batch holds only its tag events', async () => {
+    const { listId, push } = env.audience();
+    const tagAdded = (tag: string, tags: string[]) =>
+      record({
+        operation: 'tag_add',
+        event: crmEvent('CRM_CONTACT_TAG_ADDED', { ...contact(7, 'new@example.com', { tags }), tag }),
+        entityId: '7',
+        payload: payloadOf(contact(7, 'new@example.com')),
+      });
+    const results = await push([tagAdded('a', ['a']), tagAdded('b', ['a', 'b'])]);
+    expect(results.map((r) => okResult(r).state?.tags)).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+    expect(
+      env.sandbox
+        .member(listId, 'new@example.com')
+        ?.tags.map((t) => t.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
+  });
 });
