@@ -184,7 +184,8 @@ export function createMailchimpSandbox(options: { limits?: Partial<Limits> } = {
       return url;
     },
 
-    async start(): Promise<{ url: string; port: number }> {
+    /** Listens on 127.0.0.1, on a free port unless one is given. */
+    async start(options: { port?: number } = {}): Promise<{ url: string; port: number }> {
       server = createServer((req, res) => {
         handle(req, res).catch((error: unknown) => {
           res.writeHead(500).end(String(error));
@@ -197,7 +198,7 @@ export function createMailchimpSandbox(options: { limits?: Partial<Limits> } = {
           traffic.openSockets -= 1;
         });
       });
-      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => server?.listen(options.port ?? 0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
       url = `http://127.0.0.1:${port}/3.0`;
       return { url, port };
