@@ -37,7 +37,7 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
   });
   const covered: number[] = [];
 
-  batch.forEach((record, position) => {
+  for (const [position, record] of batch.entries()) {
     const contact = contactOf(record.event);
     const tags = ctx.settings.syncTags && contact ? desiredTags(record.event, contact.tags) : null;
     const write = () => {
@@ -47,43 +47,44 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
     switch (record.operation) {
       case 'upsert':
       case 'merge':
-        return write();
+        write();
+        break;
       case 'tag_add':
       case 'tag_remove': {
         if (!ctx.settings.syncTags) {
           results[position] = { status: 'skipped', reason: 'syncTags is off for this integration' };
-          return;
+          break;
         }
         const fullWrite = fullWriteAt.get(record.entityId);
         if (fullWrite !== undefined && fullWrite > position) {
           covered.push(position);
-          return;
+          break;
         }
         const linked = record.externalId ? readMemberState(record.state, ctx.settings.listId) : null;
         // A contact with no member yet is written with its tags; later tag events build on it.
-        if (!linked && fullWrite === undefined && !written.has(record.entityId)) return write();
-        tagChains.set(record.entityId, [...(tagChains.get(record.entityId) ?? []), position]);
-        return;
+        if (!linked && fullWrite === undefined && !written.has(record.entityId)) write();
+        else tagChains.set(record.entityId, [...(tagChains.get(record.entityId) ?? []), position]);
+        break;
       }
       case 'archive':
         later.push(async () => {
           results[position] = await settle(ctx, () => archiveContact(record, contact, ctx));
         });
-        return;
+        break;
       case 'list_add':
       case 'list_remove':
         lists.push({ position, record });
-        return;
+        break;
       case 'activity':
         activities.push(position);
-        return;
+        break;
       default:
         results[position] = {
           status: 'skipped',
           reason: `Mailchimp has no ${record.entityType} records (${record.operation} is not supported)`,
         };
     }
-  });
+  }
 
   const outcomes = await writeMembers(
     writes.map((w) => w.write),
