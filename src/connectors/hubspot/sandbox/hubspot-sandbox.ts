@@ -159,6 +159,7 @@ export class HubSpotSandbox {
       path: url.pathname,
       status: answer.status,
       body,
+      answer: answer.body,
       rateLimited,
     });
   }

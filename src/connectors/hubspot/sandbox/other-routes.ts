@@ -63,9 +63,9 @@ const associationsCreate: Route = {
       );
       results.push({
         fromObjectTypeId: ctx.store.objectTypeId(from),
-        fromObjectId: Number(input.from.id),
+        fromObjectId: input.from.id,
         toObjectTypeId: ctx.store.objectTypeId(to),
-        toObjectId: Number(input.to.id),
+        toObjectId: input.to.id,
         labels: [],
       });
     }

@@ -6,7 +6,10 @@ export interface LoggedRequest {
   method: string;
   path: string;
   status: number;
+  /** The request body (parsed JSON). */
   body: unknown;
+  /** What the sandbox answered (parsed JSON), for checking its shapes against HubSpot's specs. */
+  answer: unknown;
   /** Answered 429 by the simulated rate limit. */
   rateLimited: boolean;
 }

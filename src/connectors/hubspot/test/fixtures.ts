@@ -52,6 +52,8 @@ export function record(
 
 export type TestContext = ConnectorContext<HubSpotSettings, HubSpotCredentials> & {
   calls: number;
+  /** The `kind` of every request, in order (`search` for the search API). */
+  kinds: (string | undefined)[];
   links: Map<string, string>;
   quotas: { dailyMax: number; dailyRemaining: number; resetsAt?: Date | undefined }[];
 };
@@ -71,7 +73,13 @@ export function hubspotContext(
   const ctx = Object.assign(base, {
     links: new Map(Object.entries(links)),
     quotas: [] as TestContext['quotas'],
+    kinds: [] as TestContext['kinds'],
   }) as TestContext;
+  const direct = base.request.bind(base);
+  ctx.request = (call, options) => {
+    ctx.kinds.push(options?.kind);
+    return direct(call, options);
+  };
   ctx.lookupLink = async (entityType, entityId) => {
     const externalId = ctx.links.get(`${entityType}:${entityId}`);
     return externalId ? { externalId, state: {} } : null;
