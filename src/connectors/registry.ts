@@ -1,3 +1,4 @@
+import { hubspot } from './hubspot/index.js';
 import { mailchimpConnector } from './mailchimp/index.js';
 import { noopConnector } from './noop/index.js';
 import type { ConnectorDefinition, Provider } from './types.js';
@@ -9,6 +10,7 @@ import { webhookConnector } from './webhook/index.js';
  */
 export const connectors: Partial<Record<Provider, ConnectorDefinition>> = {
   WEBHOOK: webhookConnector,
+  HUBSPOT: hubspot,
   MAILCHIMP: mailchimpConnector,
   NOOP: noopConnector,
 };

@@ -149,6 +149,7 @@ describe('crm-sync mapping preview', () => {
         'organizationId: org_1',
         'provider: HUBSPOT',
         'name: Preview',
+        'credentials: { accessToken: pat-preview }',
         'mappings:',
         '  contact:',
         '    fields:',

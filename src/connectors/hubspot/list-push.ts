@@ -10,10 +10,15 @@ import { contactOf } from './snapshots.js';
 const CONTACTS_OBJECT_TYPE_ID = '0-1';
 
 /**
- * Which HubSpot list a CRM list goes to. The engine puts the integration's `mappings.lists`
- * target for the record's CRM list in `payload.list`: digits are a HubSpot list id, anything else
- * a list name. Without one, the list is the one named after the CRM list. Named lists are found
- * or created (static: `processingType: MANUAL`) once per client.
+ * Where the engine puts the integration's `mappings.lists` target for a membership's CRM list
+ * (the same key the Mailchimp connector reads; "$" keeps it apart from HubSpot property names).
+ */
+export const LIST_TARGET_KEY = '$listTarget';
+
+/**
+ * Which HubSpot list a CRM list goes to: the mapped target (digits are a HubSpot list id,
+ * anything else a list name), else the list named after the CRM list. Named lists are found or
+ * created (static: `processingType: MANUAL`) once per client.
  */
 export class ListResolver {
   private readonly byName = new Map<string, Promise<string>>();
@@ -21,7 +26,7 @@ export class ListResolver {
   constructor(private readonly api: HubSpotCaller) {}
 
   targetOf(record: PushRecord): string {
-    const mapped = record.payload.list;
+    const mapped = record.payload[LIST_TARGET_KEY];
     if (typeof mapped === 'string' && mapped.trim() !== '') return mapped.trim();
     if (typeof mapped === 'number') return String(mapped);
     const list = record.event.type.startsWith('CRM_LIST_')
@@ -191,7 +196,9 @@ async function resolveMembers(
   const written = await writeContacts(
     env.api,
     toCreate.map((i) => {
-      const { list: _list, ...payload } = records[i]!.payload;
+      const payload = Object.fromEntries(
+        Object.entries(records[i]!.payload).filter(([key]) => !key.startsWith('$')),
+      );
       return contactWrite({ ...records[i]!, payload }, null);
     }),
   );

@@ -260,8 +260,8 @@ describe('HubSpot static lists from CRM lists (exact requests)', () => {
     );
 
     const results = await hs.push([
-      member(1, 'ignored', { payload: { list: 'Active Customers' } }),
-      member(2, 'ignored', { payload: { list: 'Active Customers' } }),
+      member(1, 'ignored', { payload: { $listTarget: 'Active Customers' } }),
+      member(2, 'ignored', { payload: { $listTarget: 'Active Customers' } }),
     ]);
 
     expect(create.bodies).toEqual([
@@ -279,8 +279,46 @@ describe('HubSpot static lists from CRM lists (exact requests)', () => {
       status: 200,
       body: { recordsIdsAdded: ['501'], recordIdsRemoved: [], recordIdsMissing: [] },
     });
-    await hs.push([member(1, 'ignored', { payload: { list: 'Active Customers' } })]);
+    await hs.push([member(1, 'ignored', { payload: { $listTarget: 'Active Customers' } })]);
     expect(ctx.calls).toBe(4);
+    expectAllDone();
+  });
+
+  it('upserts a member HubSpot does not know yet, then adds it and links it', async () => {
+    const hs = hubspot.createClient(hubspotContext({}));
+    expectRequest('post', '/crm/v3/objects/contacts/batch/read', { status: 200, body: batchAnswer([]) });
+    const upsert = expectRequest('post', '/crm/v3/objects/contacts/batch/upsert', {
+      status: 200,
+      body: batchAnswer([hsObject('503', { email: 'user3@example.com' }, { new: true })]),
+    });
+    expectRequest('put', '/crm/v3/lists/77/memberships/add', {
+      status: 200,
+      body: { recordsIdsAdded: ['503'], recordIdsRemoved: [], recordIdsMissing: [] },
+    });
+    const rec = member(3, 'x', {
+      payload: { $listTarget: '77', email: 'user3@example.com', firstname: 'Cy' },
+    });
+
+    const [result] = await hs.push([rec]);
+
+    expect(upsert.bodies).toEqual([
+      {
+        inputs: [
+          {
+            id: 'user3@example.com',
+            idProperty: 'email',
+            objectWriteTraceId: rec.key,
+            properties: { email: 'user3@example.com', firstname: 'Cy' },
+          },
+        ],
+      },
+    ]);
+    expect(result).toEqual({
+      status: 'ok',
+      externalId: '77:503',
+      state: { listId: '77', contactId: '503' },
+      extraLinks: [{ entityType: 'contact', entityId: '3', externalId: '503' }],
+    });
     expectAllDone();
   });
 
@@ -314,7 +352,7 @@ describe('HubSpot static lists from CRM lists (exact requests)', () => {
       status: 404,
       body: hubspotError('OBJECT_NOT_FOUND', 'List does not exist with ID 999.'),
     });
-    const [result] = await hs.push([member(1, 'x', { payload: { list: '999' } })]);
+    const [result] = await hs.push([member(1, 'x', { payload: { $listTarget: '999' } })]);
     expect(result).toMatchObject({ status: 'error' });
     const error = (result as { error: unknown }).error;
     expect(error).toBeInstanceOf(ConfigError);
