@@ -4,6 +4,7 @@ import { pushActivities } from './activity-push.js';
 import { pushArchives } from './archive-push.js';
 import { pushCompanies } from './company-push.js';
 import { type PushEnv, pushContacts } from './contact-push.js';
+import { customPropertiesOf, withCustomProperties } from './custom-properties.js';
 import { createCaller, createSdk } from './hubspot-api.js';
 import { Links } from './links.js';
 import { ListResolver, pushListMemberships } from './list-push.js';
@@ -11,6 +12,12 @@ import { PropertyCatalog } from './property-catalog.js';
 import type { HubSpotCredentials, HubSpotSettings } from './settings.js';
 
 type Lane = 'companies' | 'contacts' | 'lists' | 'activities' | 'archives' | 'unsupported';
+
+const CATALOG_LANES = [
+  ['companies', 'companies'],
+  ['contacts', 'contacts'],
+  ['lists', 'contacts'],
+] as const;
 
 /** Companies first, so the contacts and activities of the same push find their links. */
 const LANES: Lane[] = ['companies', 'contacts', 'lists', 'activities', 'archives'];
@@ -102,6 +109,7 @@ export function createHubSpotClient(
         lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
       }
       if (ctx.settings.createMissingProperties) await createMissingProperties(batch, lanes);
+      const prepared = await withCatalogProperties(batch, lanes);
       for (const lane of [...LANES, 'unsupported'] as const) {
         const indices = lanes.get(lane);
         if (!indices) continue;
@@ -109,7 +117,7 @@ export function createHubSpotClient(
           const laneResults = await runLane(
             lane,
             env,
-            indices.map((i) => batch[i]!),
+            indices.map((i) => prepared[i]!),
           );
           indices.forEach((index, k) => {
             results[index] = laneResults[k];
@@ -128,12 +136,23 @@ export function createHubSpotClient(
   };
 
   async function createMissingProperties(batch: PushRecord[], lanes: Map<Lane, number[]>) {
-    for (const [lane, objectType] of [
-      ['companies', 'companies'],
-      ['contacts', 'contacts'],
-    ] as const) {
-      const names = (lanes.get(lane) ?? []).flatMap((i) => Object.keys(batch[i]!.payload));
+    for (const [lane, objectType] of CATALOG_LANES) {
+      const names = (lanes.get(lane) ?? []).flatMap((i) =>
+        Object.keys(batch[i]!.payload).filter((name) => !name.startsWith('$')),
+      );
       if (names.length > 0) await catalog.ensure(objectType, names);
     }
+  }
+
+  /** Expands `$properties` against the catalog (read only when some record carries any). */
+  async function withCatalogProperties(batch: PushRecord[], lanes: Map<Lane, number[]>) {
+    const prepared = [...batch];
+    for (const [lane, objectType] of CATALOG_LANES) {
+      const indices = lanes.get(lane) ?? [];
+      const needed = indices.some((i) => customPropertiesOf(batch[i]!) !== null);
+      const properties = needed ? await catalog.properties(objectType) : null;
+      for (const i of indices) prepared[i] = withCustomProperties(batch[i]!, properties);
+    }
+    return prepared;
   }
 }

@@ -1,4 +1,5 @@
 import type { MappingsInput } from '../../mappings/schema.js';
+import { CUSTOM_PROPERTIES_KEY } from './custom-properties.js';
 
 /**
  * HubSpot's internal values for the CRM's lifecycle stages (the stage labels differ; these are
@@ -16,7 +17,8 @@ export const LIFECYCLE_STAGES = {
 
 /**
  * Used when an integration gives no mapping: HubSpot's standard contact and company
- * properties. Activities need none (see engagement-properties.ts). `industry` is an
+ * properties, and the CRM's custom properties by name where HubSpot has them
+ * (custom-properties.ts). Activities need none (see engagement-properties.ts). `industry` is an
  * enumeration at HubSpot (COMPUTER_SOFTWARE, …): the CRM's value must be one of its options.
  */
 export const defaultMappings = {
@@ -28,6 +30,7 @@ export const defaultMappings = {
       { source: 'familyName', target: 'lastname', direction: 'both' },
       { source: 'phone', target: 'phone', direction: 'both' },
       { source: 'lifecycleStage', target: 'lifecyclestage', map: { ...LIFECYCLE_STAGES } },
+      { source: 'properties', target: CUSTOM_PROPERTIES_KEY },
     ],
   },
   company: {
@@ -38,6 +41,7 @@ export const defaultMappings = {
       { source: 'industry', target: 'industry' },
       { source: 'phone', target: 'phone', direction: 'both' },
       { source: 'website', target: 'website', direction: 'both' },
+      { source: 'properties', target: CUSTOM_PROPERTIES_KEY },
     ],
   },
 } satisfies MappingsInput;

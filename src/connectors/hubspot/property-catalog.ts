@@ -7,6 +7,7 @@ import type { EntityType } from '../../events/event-types.js';
 import type { Logger } from '../../logging/logger.js';
 import { isConnectorError } from '../errors.js';
 import type { FieldDescriptor } from '../types.js';
+import { CUSTOM_PROPERTIES_FIELD } from './custom-properties.js';
 import type { HubSpotCaller } from './hubspot-api.js';
 import type { ObjectType } from './object-writes.js';
 
@@ -84,7 +85,10 @@ export class PropertyCatalog {
   async describe(entityType: EntityType): Promise<FieldDescriptor[]> {
     const objectType = OBJECT_TYPE_OF[entityType];
     if (!objectType) return [];
-    return (await this.properties(objectType)).filter((p) => !p.archived).map(toFieldDescriptor);
+    const fields = (await this.properties(objectType)).filter((p) => !p.archived).map(toFieldDescriptor);
+    return objectType === 'contacts' || objectType === 'companies'
+      ? [...fields, CUSTOM_PROPERTIES_FIELD]
+      : fields;
   }
 
   /**

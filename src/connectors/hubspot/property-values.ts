@@ -14,9 +14,11 @@ export function toHubSpotValue(value: unknown): string | undefined {
   return JSON.stringify(value);
 }
 
+/** `$` keys are instructions to the connector (`$listTarget`, `$properties`), never properties. */
 export function toHubSpotProperties(payload: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(payload)) {
+    if (name.startsWith('$')) continue;
     const text = toHubSpotValue(value);
     if (text !== undefined) out[name] = text;
   }

@@ -106,6 +106,24 @@ export class HubSpotSandbox {
     this.window = new RollingWindow(max, perMs);
   }
 
+  /** The traffic so far: what a benchmark reports (also at `GET /__sandbox/stats`). */
+  stats(windowMs = this.window.perMs) {
+    const served = (r: { rateLimited: boolean }) => !r.rateLimited;
+    return {
+      requests: this.log.count(),
+      rateLimited: this.log.count((r) => r.rateLimited),
+      serverErrors: this.log.count((r) => r.status >= 500),
+      maxRequestsInWindow: this.log.maxInWindow(windowMs, served),
+      windowMs,
+      limit: { max: this.window.max, perMs: this.window.perMs },
+      maxActiveRequests: this.maxActiveRequests,
+      maxConnections: this.maxConnections,
+      records: Object.fromEntries(
+        [...this.store.objects.keys()].map((type) => [type, this.store.all(type).length]),
+      ),
+    };
+  }
+
   /** What is left of the daily quota (and set it, to test pacing and exhaustion). */
   setDailyRemaining(remaining: number): void {
     this.dailyUsed = Math.max(0, this.dailyLimit - remaining);
@@ -117,6 +135,12 @@ export class HubSpotSandbox {
     this.maxActiveRequests = Math.max(this.maxActiveRequests, this.active);
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
+    // The sandbox's own door, outside HubSpot's API: not logged, limited or authenticated.
+    if (url.pathname === '/__sandbox/stats') {
+      this.active -= 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.stats()));
+      return;
+    }
     let body: unknown;
     let answer: RouteAnswer & { headers?: Record<string, string> };
     let rateLimited = false;

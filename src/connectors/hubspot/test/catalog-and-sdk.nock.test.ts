@@ -66,6 +66,11 @@ describe('the HubSpot field catalog', () => {
       { name: 'newsletter', label: 'newsletter', type: 'boolean', options: ['true'], readOnly: undefined },
       { name: 'score', label: 'score', type: 'number', options: undefined, readOnly: true },
       { name: 'mobile', label: 'mobile', type: 'phone', options: undefined, readOnly: undefined },
+      {
+        name: '$properties',
+        label: 'CRM custom properties, each to the HubSpot property of the same name when it exists',
+        type: 'json',
+      },
     ]);
     expect(await hs.describeFields('list_membership')).toEqual([]);
     expectAllDone();
@@ -130,6 +135,69 @@ describe('the HubSpot field catalog', () => {
       },
     ]);
     expect(result).toMatchObject({ status: 'ok', externalId: '601' });
+    expectAllDone();
+  });
+});
+
+describe('the CRM custom properties', () => {
+  it('are written to the HubSpot properties of the same name that exist and are writable, the rest left out', async () => {
+    const ctx = hubspotContext({});
+    const hs = hubspot.createClient(ctx);
+    expectRequest('get', '/crm/v3/properties/contacts?archived=false', {
+      status: 200,
+      body: {
+        results: [
+          property('email'),
+          property('mrr', { type: 'number', fieldType: 'number' }),
+          property('plan'),
+          property('hs_object_id', {
+            modificationMetadata: { readOnlyValue: true, readOnlyDefinition: true, archivable: false },
+          }),
+        ],
+      },
+    });
+    const upsert = expectRequest('post', '/crm/v3/objects/contacts/batch/upsert', {
+      status: 200,
+      body: batchAnswer([
+        hsObject('601', { email: 'user1@example.com' }, { new: true }),
+        hsObject('602', { email: 'user2@example.com' }, { new: true }),
+      ]),
+    });
+    const payload = (i: number, custom: Record<string, unknown>) => ({
+      email: `user${i}@example.com`,
+      plan: 'mapped',
+      $properties: custom,
+    });
+
+    await hs.push([
+      record(event('CRM_CONTACT_CREATED', contactData(1)), {
+        payload: payload(1, { mrr: 12, plan: 'custom', favourite_colour: 'teal', hs_object_id: '9' }),
+      }),
+      record(event('CRM_CONTACT_CREATED', contactData(2)), { payload: payload(2, {}) }),
+    ]);
+
+    const inputs = (upsert.bodies[0] as { inputs: { properties: Record<string, string> }[] }).inputs;
+    expect(inputs.map((i) => i.properties)).toEqual([
+      { email: 'user1@example.com', plan: 'mapped', mrr: '12' },
+      { email: 'user2@example.com', plan: 'mapped' },
+    ]);
+    expect(ctx.calls).toBe(2);
+    expectAllDone();
+  });
+
+  it('cost no catalog request when no record carries any', async () => {
+    const ctx = hubspotContext({});
+    const hs = hubspot.createClient(ctx);
+    expectRequest('post', '/crm/v3/objects/contacts/batch/upsert', {
+      status: 200,
+      body: batchAnswer([hsObject('603', { email: 'user3@example.com' }, { new: true })]),
+    });
+    await hs.push([
+      record(event('CRM_CONTACT_CREATED', contactData(3)), {
+        payload: { email: 'user3@example.com', $properties: {} },
+      }),
+    ]);
+    expect(ctx.calls).toBe(1);
     expectAllDone();
   });
 });
