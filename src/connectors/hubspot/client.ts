@@ -13,6 +13,8 @@ import type { HubSpotCredentials, HubSpotSettings } from './settings.js';
 
 type Lane = 'companies' | 'contacts' | 'lists' | 'activities' | 'archives' | 'unsupported';
 
+const BATCH_MAX = 100;
+
 const CATALOG_LANES = [
   ['companies', 'companies'],
   ['contacts', 'contacts'],
@@ -67,7 +69,7 @@ export function createHubSpotClient(
     }
   }
 
-  return {
+  const client: ConnectorClient = {
     async check() {
       try {
         await api.call({ what: 'check' }, (o) =>
@@ -101,6 +103,14 @@ export function createHubSpotClient(
      * records' result, so what did land is linked.
      */
     async push(batch) {
+      // HubSpot's batch endpoints take 100 inputs: a larger batch goes in slices.
+      if (batch.length > BATCH_MAX) {
+        const results: PushResult[] = [];
+        for (let start = 0; start < batch.length; start += BATCH_MAX) {
+          results.push(...(await client.push(batch.slice(start, start + BATCH_MAX))));
+        }
+        return results;
+      }
       const env: PushEnv = { api, links: new Links(ctx) };
       const results: (PushResult | undefined)[] = batch.map(() => undefined);
       const lanes = new Map<Lane, number[]>();
@@ -134,6 +144,7 @@ export function createHubSpotClient(
       sdk.close();
     },
   };
+  return client;
 
   async function createMissingProperties(batch: PushRecord[], lanes: Map<Lane, number[]>) {
     for (const [lane, objectType] of CATALOG_LANES) {

@@ -84,6 +84,15 @@ describe('HubSpot connector against the sandbox: contacts', () => {
     expect(new Set(bodies).size).toBe(bodies.length);
   });
 
+  it('slices a push larger than HubSpot’s 100 inputs per batch', async () => {
+    const client = hubspot.createClient(hubspotContext({ baseUrl }));
+    const results = await client.push(contacts(150));
+    expect(okIds(results)).toHaveLength(150);
+    const sizes = sandbox.log.entries.map((r) => (r.body as { inputs: unknown[] }).inputs.length);
+    expect(sizes).toEqual([100, 50]);
+    await client.close?.();
+  });
+
   it('bisects a batch when HubSpot does not say which input was bad', async () => {
     sandbox.behaviour.validationReport = 'none';
     const records = contacts(100);
