@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { associationRoutes } from './association-routes.js';
 import { Faults } from './faults.js';
+import { listRoutes } from './list-routes.js';
+import { objectQueryRoutes } from './object-query-routes.js';
 import { objectRoutes } from './object-routes.js';
-import { otherRoutes } from './other-routes.js';
+import { propertyRoutes } from './property-routes.js';
 import { RequestLog } from './request-log.js';
 import { RollingWindow } from './rolling-window.js';
 import type { Route, RouteAnswer, SandboxBehaviour } from './route.js';
@@ -25,7 +28,13 @@ export interface HubSpotSandboxOptions {
   behaviour?: Partial<SandboxBehaviour>;
 }
 
-const ROUTES: Route[] = [...objectRoutes, ...otherRoutes];
+const ROUTES: Route[] = [
+  ...objectRoutes,
+  ...objectQueryRoutes,
+  ...associationRoutes,
+  ...listRoutes,
+  ...propertyRoutes,
+];
 
 /**
  * A loopback HubSpot for tests, the demo and the benchmark: the CRM v3/v4, Lists v3 and

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { label, publicObject, typeOf, uniqueProperty } from './object-shapes.js';
 import type { Route, RouteContext } from './route.js';
-import { batchEnvelope } from './route.js';
+import { batchEnvelope, parseBody } from './route.js';
 import {
   badRequest,
   conflictError,
@@ -12,7 +13,7 @@ import {
 } from './sandbox-errors.js';
 import type { StoredObject } from './sandbox-store.js';
 
-/** CRM objects v3: batch create/update/upsert/read/archive, merge, search, list. */
+/** CRM objects v3 writes: batch create, update, upsert and archive. */
 
 const Properties = z.record(
   z.string(),
@@ -42,42 +43,6 @@ const UpsertInput = z.object({
 const Inputs = <T extends z.ZodType>(input: T) =>
   z.object({ inputs: z.array(input).max(100, 'at most 100 inputs per batch') });
 
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw badRequest(
-      `Invalid input JSON: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
-}
-
-function typeOf(ctx: RouteContext): string {
-  const type = ctx.params.type as string;
-  if (!ctx.store.knows(type))
-    throw new SandboxHttpError(
-      400,
-      errorBody('VALIDATION_ERROR', `Unable to infer object type from: ${type}`),
-    );
-  return type;
-}
-
-const LABEL: Record<string, string> = { contacts: 'Contact', companies: 'Company' };
-const label = (type: string) => LABEL[type] ?? type.replace(/s$/, '').toUpperCase();
-
-export function publicObject(o: StoredObject, traceId?: string, extra: Record<string, unknown> = {}) {
-  return {
-    id: o.id,
-    properties: { ...o.properties },
-    createdAt: o.createdAt,
-    updatedAt: o.updatedAt,
-    archived: o.archived,
-    ...(traceId ? { objectWriteTraceId: traceId } : {}),
-    ...extra,
-  };
-}
-
 /** The whole-batch error for the inputs' problems, as much of it as the behaviour says. */
 function wholeBatchError(ctx: RouteContext, perInput: PropertyProblem[][]): SandboxHttpError {
   const bad = perInput.filter((p) => p.length > 0);
@@ -102,15 +67,6 @@ function rejectDuplicates(ids: string[]): void {
     throw badRequest(
       `Duplicate IDs found in batch input: [${[...new Set(duplicates)].join(', ')}]. IDs must be unique`,
     );
-}
-
-function uniqueProperty(ctx: RouteContext, type: string, name: string): void {
-  const definition = ctx.store.properties[type]?.find((p) => p.name === name);
-  if (!definition?.hasUniqueValue) {
-    throw badRequest(
-      `Unable to perform update/upsert by non-unique ${ctx.store.objectTypeId(type)} property ${name} in portal ID 1`,
-    );
-  }
 }
 
 function applyAssociations(
@@ -139,7 +95,7 @@ const batchCreate: Route = {
   pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/batch\/create$/,
   handle(ctx) {
     const type = typeOf(ctx);
-    const { inputs } = parse(Inputs(CreateInput), ctx.body);
+    const { inputs } = parseBody(Inputs(CreateInput), ctx.body);
     const traceIds = inputs.map((i) => i.objectWriteTraceId);
     // HubSpot answers per input (207) only when every input carries its own trace id.
     const multiStatus = traceIds.every((t) => t) && new Set(traceIds).size === inputs.length;
@@ -191,7 +147,7 @@ const batchUpdate: Route = {
   pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/batch\/update$/,
   handle(ctx) {
     const type = typeOf(ctx);
-    const { inputs } = parse(Inputs(UpdateInput), ctx.body);
+    const { inputs } = parseBody(Inputs(UpdateInput), ctx.body);
     for (const input of inputs) if (input.idProperty) uniqueProperty(ctx, type, input.idProperty);
     rejectDuplicates(inputs.map((i) => i.id));
     const targets = inputs.map((i) =>
@@ -218,7 +174,7 @@ const batchUpsert: Route = {
   pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/batch\/upsert$/,
   handle(ctx) {
     const type = typeOf(ctx);
-    const { inputs } = parse(Inputs(UpsertInput), ctx.body);
+    const { inputs } = parseBody(Inputs(UpsertInput), ctx.body);
     for (const input of inputs) uniqueProperty(ctx, type, input.idProperty);
     rejectDuplicates(inputs.map((i) => i.id.toLowerCase()));
     const existing = inputs.map((i) => ctx.store.findBy(type, i.idProperty, i.id)[0]);
@@ -242,181 +198,15 @@ const batchUpsert: Route = {
   },
 };
 
-const batchRead: Route = {
-  method: 'POST',
-  pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/batch\/read$/,
-  handle(ctx) {
-    const type = typeOf(ctx);
-    const body = parse(
-      z.object({
-        inputs: z.array(z.object({ id: z.string() })),
-        idProperty: z.string().optional(),
-        properties: z.array(z.string()).default([]),
-      }),
-      ctx.body,
-    );
-    if (body.idProperty) uniqueProperty(ctx, type, body.idProperty);
-    const found = body.inputs.map((i) =>
-      body.idProperty ? ctx.store.findBy(type, body.idProperty, i.id)[0] : ctx.store.get(type, i.id),
-    );
-    const results = found.filter((o): o is StoredObject => !!o).map((o) => publicObject(o));
-    const missing = body.inputs.filter((_, k) => !found[k]).map((i) => i.id);
-    const errors = missing.length
-      ? [
-          {
-            ...errorBody(
-              'OBJECT_NOT_FOUND',
-              `Could not get some ${label(type).toUpperCase()} objects, they may be deleted or not exist.`,
-              { context: { ids: missing } },
-            ),
-            errors: [],
-            links: {},
-          },
-        ]
-      : [];
-    return { status: errors.length ? 207 : 200, body: batchEnvelope(results, errors) };
-  },
-};
-
 const batchArchive: Route = {
   method: 'POST',
   pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/batch\/archive$/,
   handle(ctx) {
     const type = typeOf(ctx);
-    const { inputs } = parse(Inputs(z.object({ id: z.string() })), ctx.body);
+    const { inputs } = parseBody(Inputs(z.object({ id: z.string() })), ctx.body);
     for (const input of inputs) ctx.store.archive(type, input.id);
     return { status: 204 };
   },
 };
 
-const merge: Route = {
-  method: 'POST',
-  pattern: /^\/crm\/v3\/objects\/(?<type>contacts|companies)\/merge$/,
-  handle(ctx) {
-    const type = typeOf(ctx);
-    const body = parse(z.object({ primaryObjectId: z.string(), objectIdToMerge: z.string() }), ctx.body);
-    if (body.primaryObjectId === body.objectIdToMerge) throw badRequest('Cannot merge an object with itself');
-    const primary = ctx.store.get(type, body.primaryObjectId);
-    const loser = ctx.store.get(type, body.objectIdToMerge);
-    if (!primary || !loser) {
-      throw notFound(
-        `Could not merge: ${!primary ? body.primaryObjectId : body.objectIdToMerge} does not exist`,
-        {
-          ids: [!primary ? body.primaryObjectId : body.objectIdToMerge],
-        },
-      );
-    }
-    return { status: 200, body: publicObject(ctx.store.merge(type, primary, loser)) };
-  },
-};
-
-const Filter = z.object({
-  propertyName: z.string(),
-  operator: z.enum(['EQ', 'NEQ', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY']),
-  value: z.string().optional(),
-  values: z.array(z.string()).optional(),
-});
-const SearchRequest = z.object({
-  filterGroups: z
-    .array(z.object({ filters: z.array(Filter) }))
-    .max(5)
-    .default([]),
-  properties: z.array(z.string()).default([]),
-  sorts: z.array(z.unknown()).default([]),
-  limit: z.number().int().min(1).max(200).default(10),
-  after: z.string().default('0'),
-});
-
-function matches(object: StoredObject, filter: z.infer<typeof Filter>): boolean {
-  const value = (object.properties[filter.propertyName] ?? '').toLowerCase();
-  const wanted = (filter.values ?? [filter.value ?? '']).map((v) => v.toLowerCase());
-  switch (filter.operator) {
-    case 'EQ':
-    case 'IN':
-      return value !== '' && wanted.includes(value);
-    case 'NEQ':
-    case 'NOT_IN':
-      return !wanted.includes(value);
-    case 'HAS_PROPERTY':
-      return value !== '';
-    case 'NOT_HAS_PROPERTY':
-      return value === '';
-  }
-}
-
-const search: Route = {
-  method: 'POST',
-  pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/search$/,
-  kind: 'search',
-  handle(ctx) {
-    const type = typeOf(ctx);
-    const request = parse(SearchRequest, ctx.body);
-    const visibleBefore = Date.now() - ctx.behaviour.searchIndexLagMs;
-    const hits = ctx.store
-      .all(type)
-      .filter((o) => Date.parse(o.createdAt) <= visibleBefore)
-      .filter(
-        (o) =>
-          request.filterGroups.length === 0 ||
-          request.filterGroups.some((g) => g.filters.every((f) => matches(o, f))),
-      )
-      .sort((a, b) => Number(a.id) - Number(b.id));
-    const offset = Number(request.after) || 0;
-    const page = hits.slice(offset, offset + request.limit);
-    const wanted = new Set(['hs_object_id', 'createdate', 'hs_lastmodifieddate', ...request.properties]);
-    return {
-      status: 200,
-      body: {
-        total: hits.length,
-        results: page.map((o) => ({
-          ...publicObject(o),
-          properties: Object.fromEntries(Object.entries(o.properties).filter(([k]) => wanted.has(k))),
-        })),
-        ...(offset + request.limit < hits.length
-          ? { paging: { next: { after: String(offset + request.limit) } } }
-          : {}),
-      },
-    };
-  },
-};
-
-const getPage: Route = {
-  method: 'GET',
-  pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)$/,
-  handle(ctx) {
-    const type = typeOf(ctx);
-    const limit = Math.min(100, Number(ctx.query.get('limit') ?? 10) || 10);
-    const offset = Number(ctx.query.get('after') ?? 0) || 0;
-    const all = ctx.store.all(type).sort((a, b) => Number(a.id) - Number(b.id));
-    return {
-      status: 200,
-      body: {
-        results: all.slice(offset, offset + limit).map((o) => publicObject(o)),
-        ...(offset + limit < all.length ? { paging: { next: { after: String(offset + limit) } } } : {}),
-      },
-    };
-  },
-};
-
-const getOne: Route = {
-  method: 'GET',
-  pattern: /^\/crm\/v3\/objects\/(?<type>[\w-]+)\/(?<id>\d+)$/,
-  handle(ctx) {
-    const type = typeOf(ctx);
-    const object = ctx.store.get(type, ctx.params.id as string);
-    if (!object) throw notFound(`Object not found.  objectId are usually numeric.`);
-    return { status: 200, body: publicObject(object) };
-  },
-};
-
-export const objectRoutes: Route[] = [
-  batchCreate,
-  batchUpdate,
-  batchUpsert,
-  batchRead,
-  batchArchive,
-  merge,
-  search,
-  getPage,
-  getOne,
-];
+export const objectRoutes: Route[] = [batchCreate, batchUpdate, batchUpsert, batchArchive];

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import type { Faults } from './faults.js';
+import { badRequest } from './sandbox-errors.js';
 import type { SandboxStore } from './sandbox-store.js';
 
 export interface SandboxBehaviour {
@@ -47,4 +49,16 @@ export function batchEnvelope(results: unknown[], errors: unknown[] = []) {
     startedAt: now,
     completedAt: now,
   };
+}
+
+/** A request body checked against its schema; a 400 like HubSpot's "Invalid input JSON" otherwise. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badRequest(
+      `Invalid input JSON: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
 }
