@@ -10,12 +10,11 @@ export async function pushCompanies(env: PushEnv, records: PushRecord[]): Promis
     records.map((record) => {
       const snapshot = record.event.data as { domain?: unknown };
       const domain = normalizeDomain(record.payload.domain ?? snapshot.domain);
-      return {
-        traceId: record.key,
-        id: record.externalId,
-        domain,
-        properties: toHubSpotProperties(record.payload),
-      };
+      const properties = toHubSpotProperties(record.payload);
+      // HubSpot's domain is a bare host name, and the search that matches companies compares it
+      // exactly: write it the way it will be looked up.
+      if (properties.domain && domain) properties.domain = domain;
+      return { traceId: record.key, id: record.externalId, domain, properties };
     }),
   );
   return written.map((settled, i): PushResult => {

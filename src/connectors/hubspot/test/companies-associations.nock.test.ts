@@ -37,7 +37,7 @@ describe('HubSpot companies (exact requests)', () => {
     );
     const fresh = record(event('CRM_COMPANY_CREATED', { id: 2, name: 'Initech', domain: 'initech.io' }), {
       entityType: 'company',
-      payload: { name: 'Initech', domain: 'initech.io' },
+      payload: { name: 'Initech', domain: 'https://www.Initech.io/' },
     });
     const search = expectRequest(
       'post',
