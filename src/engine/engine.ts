@@ -123,7 +123,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
   });
   const route = createRouter({
     runtimesFor: (organizationId) => registry.forOrganization(organizationId),
-    queueFor: (id) => workers.queueFor(id),
+    enqueue: (id, job) => workers.enqueue(id, job),
     latest,
     coalesceMs: options.coalesceMs ?? 200,
   });
@@ -185,6 +185,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
       await relay?.stop();
       await consumer?.close();
       await workers.close();
+      await latest.close();
       await writeBack.close();
       await eventsQueue.close();
       await registry.close();

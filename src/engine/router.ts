@@ -1,4 +1,4 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { CrmEvent } from '../events/envelope.js';
 import { jobIdFor } from '../events/job-id.js';
 import { classOf, entityRefOf, snapshotOf } from './entity-ref.js';
@@ -41,7 +41,7 @@ export function routeEvent(event: CrmEvent, runtimes: readonly IntegrationRuntim
 
 export interface RouterDeps {
   runtimesFor(organizationId: string): Promise<IntegrationRuntime[]>;
-  queueFor(integrationId: string): Queue;
+  enqueue(integrationId: string, job: { name: string; data: SyncJobInput; opts: JobsOptions }): Promise<void>;
   latest: LatestSnapshotStore;
   /** How long a state change waits for newer ones of the same record before it is pushed. */
   coalesceMs: number;
@@ -72,16 +72,20 @@ export function createRouter(deps: RouterDeps) {
           removeOnFail: { age: 7 * 86_400 },
           ...(priority === 'bulk' ? { priority: 10 } : {}),
         };
-        if (classOf(operation) === 'state') {
-          await deps.latest.offer(rt.integration.id, ref, event, orderOf(event));
-          opts.delay = deps.coalesceMs;
-          opts.deduplication = {
-            id: `${ref.entityType}.${ref.entityId}`,
-            replace: true,
-            keepLastIfActive: true,
-          };
+        const enqueue = () => deps.enqueue(rt.integration.id, { name: event.type, data, opts });
+        if (classOf(operation) !== 'state') {
+          await enqueue();
+          return;
         }
-        await deps.queueFor(rt.integration.id).add(event.type, data, opts);
+        opts.delay = deps.coalesceMs;
+        opts.deduplication = {
+          id: `${ref.entityType}.${ref.entityId}`,
+          replace: true,
+          keepLastIfActive: true,
+        };
+        // Concurrently: the job carries this event itself; the store only matters for a newer
+        // one arriving while the job waits, and an entry that lands late is older, so ignored.
+        await Promise.all([deps.latest.offer(rt.integration.id, ref, event, orderOf(event)), enqueue()]);
       }),
     );
     return decisions;

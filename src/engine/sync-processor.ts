@@ -76,7 +76,11 @@ export function createSyncProcessor(deps: ProcessorDeps) {
     switch (outcome.kind) {
       case 'synced':
       case 'skipped':
-        if (classOf(data.operation) === 'state') await deps.latest.clear(rt.integration.id, ref, event.id);
+        if (classOf(data.operation) === 'state') {
+          // Not awaited: an entry left behind is the synced event or an older one, which the
+          // next job of the record ignores.
+          deps.latest.clear(rt.integration.id, ref, event.id).catch(() => {});
+        }
         log.debug({ outcome: outcome.kind }, 'record synced');
         return {
           outcome: outcome.kind,

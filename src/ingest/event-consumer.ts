@@ -15,10 +15,10 @@ import {
   typeLabel,
 } from '../metrics/ingest-metrics.js';
 import { type Queryable, recordFailure } from '../store/failures-repo.js';
-import { isEventProcessed, markEventProcessed } from '../store/processed-events-repo.js';
 import { redactString } from '../store/redact.js';
 import { deadLetterInvalidEvent } from './dead-letter-event.js';
 import { DEFAULT_QUEUE_PREFIX } from './event-jobs.js';
+import { ProcessedIds } from './processed-ids.js';
 
 /** The consumer retries a failing router with the engine's backoff, 1 s up to 5 min. */
 const CONSUMER_RETRY_POLICY: RetryPolicy = { attempts: 8, backoffMs: 1_000, maxDelayMs: 300_000 };
@@ -80,6 +80,7 @@ type Outcome = 'processed' | 'duplicate' | 'unknown_type' | 'rejected';
  */
 export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
   const { db, logger, onEvent } = options;
+  const processed = new ProcessedIds(db);
   const policy: RetryPolicy = { ...CONSUMER_RETRY_POLICY, ...options.retry };
 
   async function handle(job: Job, log: Logger): Promise<Outcome> {
@@ -96,13 +97,13 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       return 'unknown_type';
     }
     const { event } = parsed;
-    if (await isEventProcessed(db, event.id)) {
+    if (await processed.has(event.id)) {
       eventsDuplicateTotal.inc({ via: 'queue' });
       log.debug('duplicate event skipped');
       return 'duplicate';
     }
     await onEvent(event, { jobId: job.id!, attempt: job.attemptsStarted, logger: log });
-    await markEventProcessed(db, event.id, event.type);
+    await processed.mark(event.id, event.type);
     eventsProcessedTotal.inc({ type: event.type });
     return 'processed';
   }
@@ -166,6 +167,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
   return {
     worker,
-    close: () => worker.close(),
+    async close() {
+      await worker.close();
+      await processed.close();
+    },
   };
 }

@@ -16,7 +16,7 @@ export interface FieldCheckResult {
 }
 
 /**
- * Fetches the provider's field catalog for every mapped entity (with the integration's own
+ * Fetches the provider's field catalog for every entity the integration maps (with the integration's own
  * credentials, through the shared limiter) and checks the mapping's targets against it.
  * Providers with a free-form payload (an empty catalog) are not checked.
  */
@@ -25,9 +25,10 @@ export async function checkIntegrationFields(
   mappings: Mappings | undefined,
 ): Promise<FieldCheckResult> {
   const result: FieldCheckResult = { checked: [], issues: [] };
-  const effective = mappings ?? (rt.connector.defaultMappings as Mappings | undefined);
+  // Only what the admin wrote: a connector's default mapping adapts itself to the account
+  // (e.g. Mailchimp sends LIFECYCLE only to audiences that have it).
   for (const entityType of ['contact', 'company', 'activity'] as const) {
-    const mapping = effective?.[entityType];
+    const mapping = mappings?.[entityType];
     if (!mapping || mapping.fields.length === 0) continue;
     let catalog: Awaited<ReturnType<typeof rt.client.describeFields>>;
     try {

@@ -44,3 +44,16 @@ export async function pruneProcessedEvents(db: Queryable, olderThanDays: number)
   );
   return rowCount ?? 0;
 }
+
+/** `markEventProcessed` for many events in one statement. */
+export async function markEventsProcessed(
+  db: Queryable,
+  events: readonly { eventId: string; eventType: string }[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(
+    `INSERT INTO crm_sync.processed_events (event_id, event_type)
+     SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (event_id) DO NOTHING`,
+    [events.map((e) => e.eventId), events.map((e) => e.eventType)],
+  );
+}
