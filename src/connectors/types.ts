@@ -14,6 +14,9 @@ export type Provider = (typeof PROVIDERS)[number];
  * (`operationFor` in the engine); a connector that does not support an operation on a contact
  * gets the contact snapshot as an `upsert` instead (a tag event is a contact change too).
  */
+/** The payload key that carries a list membership's provider list (see `PushRecord.payload`). */
+export const LIST_TARGET_KEY = '$listTarget';
+
 export type Operation =
   | 'upsert'
   | 'archive'
@@ -43,7 +46,11 @@ export interface PushRecord {
   entityId: string;
   /** The provider's id from the link, when the record was synced before. */
   externalId: string | null;
-  /** The mapped payload (provider field → value) for this integration. */
+  /**
+   * The mapped payload (provider field → value) for this integration. `$`-keys are engine
+   * instructions, never provider fields: `$listTarget` carries the `mappings.lists` target of a
+   * list membership (a provider list id or name).
+   */
   payload: Record<string, unknown>;
   /** Per-record state the connector stored on the link last time (`PushOk.state`). */
   state: Record<string, unknown>;

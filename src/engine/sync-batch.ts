@@ -1,5 +1,5 @@
 import { type ConnectorError, classifyUnknown } from '../connectors/errors.js';
-import type { Operation, PushRecord, PushResult } from '../connectors/types.js';
+import { LIST_TARGET_KEY, type Operation, type PushRecord, type PushResult } from '../connectors/types.js';
 import type { CrmEvent } from '../events/envelope.js';
 import type { Logger } from '../logging/logger.js';
 import type { Db } from '../store/db.js';
@@ -107,6 +107,15 @@ async function syncRound(
     const link = links.get(linkKey(item.ref.entityType, item.ref.entityId)) ?? null;
     const mapping = rt.mappings[item.ref.entityType];
     const mapped = mapping ? mapping.push(snapshotOf(item.event)) : { payload: {}, issues: [] };
+    if (item.event.type === 'CRM_LIST_MEMBER_ADDED' || item.event.type === 'CRM_LIST_MEMBER_REMOVED') {
+      const target = listTargetOf(rt, item.event.data.list);
+      if (target === null) {
+        outcomes[index] = { kind: 'skipped', reason: 'list_not_mapped' };
+        log.push(logEntry(rt, item, 'skip', 'skipped', 0, 'list_not_mapped', null));
+        return;
+      }
+      mapped.payload = { ...mapped.payload, [LIST_TARGET_KEY]: target };
+    }
     const order = orderOf(item.event);
     const hash = syncHash(item.operation, mapped.payload);
     const decision = decideSync({
@@ -335,4 +344,18 @@ function crmExternalIdOf(event: CrmEvent): string | null {
   if (event.type === 'CRM_LIST_MEMBER_ADDED' || event.type === 'CRM_LIST_MEMBER_REMOVED') return null;
   const id = snapshotOf(event).externalId;
   return typeof id === 'string' ? id : null;
+}
+
+/**
+ * The provider list of a CRM list: its `mappings.lists` target; when the integration maps no
+ * lists at all, every CRM list goes to a provider list named after it; when it maps some, the
+ * others are not synced (null).
+ */
+function listTargetOf(
+  rt: IntegrationRuntime,
+  list: { id: string | number; name?: string | null | undefined },
+) {
+  const lists = rt.integration.config.mappings?.lists;
+  if (!lists) return list.name ?? `CRM list ${String(list.id)}`;
+  return lists.find((l) => l.crmListId === String(list.id))?.target ?? null;
 }

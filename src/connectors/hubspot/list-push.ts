@@ -1,5 +1,5 @@
 import { ConfigError, type ConnectorError, isConnectorError, PermanentError } from '../errors.js';
-import type { PushRecord, PushResult } from '../types.js';
+import { LIST_TARGET_KEY, type PushRecord, type PushResult } from '../types.js';
 import { contactWrite, type PushEnv } from './contact-push.js';
 import { writeContacts } from './contact-writes.js';
 import type { HubSpotCaller } from './hubspot-api.js';
@@ -8,12 +8,6 @@ import { contactOf } from './snapshots.js';
 
 /** HubSpot's object type id for contacts, as the Lists v3 API names object types. */
 const CONTACTS_OBJECT_TYPE_ID = '0-1';
-
-/**
- * Where the engine puts the integration's `mappings.lists` target for a membership's CRM list
- * (the same key the Mailchimp connector reads; "$" keeps it apart from HubSpot property names).
- */
-export const LIST_TARGET_KEY = '$listTarget';
 
 /**
  * Which HubSpot list a CRM list goes to: the mapped target (digits are a HubSpot list id,

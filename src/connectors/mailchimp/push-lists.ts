@@ -1,6 +1,6 @@
 import type { ListMembership } from '../../events/snapshots.js';
 import { type ConnectorError, PermanentError, RetryableError } from '../errors.js';
-import type { PushRecord, PushResult } from '../types.js';
+import { LIST_TARGET_KEY, type PushRecord, type PushResult } from '../types.js';
 import { locateMember } from './member-locator.js';
 import { type LocatedMember, type PushContext, settle } from './push-context.js';
 import { runPool } from './run-pool.js';
@@ -17,13 +17,8 @@ export interface ListItem {
 
 const SEGMENT_BATCH_MAX = 500;
 
-/**
- * The Mailchimp tag or segment a CRM list maps to: the engine's mapped target from the
- * integration's `mappings.lists` (`payload.$listTarget`; the rest of a membership's payload is
- * the member contact's mapped fields, and "$" keeps it apart from any merge tag), else the
- * connector's own `settings.lists`.
- */
-export const LIST_TARGET_KEY = '$listTarget';
+// The Mailchimp tag or segment a CRM list maps to: the engine's `payload.$listTarget` (from the
+// integration's `mappings.lists`), else the connector's own `settings.lists`.
 
 export function listTargetOf(
   record: PushRecord,
