@@ -8,6 +8,7 @@ import { registerMappingCommands } from './commands/mapping-preview.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerStatusCommands } from './commands/status.js';
 import { registerWorkerCommands } from './commands/worker.js';
 
 /** Builds the `crm-sync` command line. Each command lives in its own module under ./commands. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, (ctx) => adminRoutes(createEngine(ctx)));
   registerWorkerCommands(program);
   registerFailuresCommands(program);
+  registerStatusCommands(program);
   registerIntegrationsCommands(program);
   registerIntegrationsTestCommand(program);
   registerMappingCommands(program);

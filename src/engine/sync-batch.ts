@@ -135,6 +135,7 @@ async function syncRound(
           entityType: item.ref.entityType,
           entityId: item.ref.entityId,
           crmExternalId: crmExternalIdOf(item.event),
+          crmEmail: crmEmailOf(item),
           externalId: link.externalId,
           syncHash: link.syncHash,
           lastEventId: item.event.id,
@@ -208,6 +209,7 @@ async function syncRound(
         entityType: record.entityType,
         entityId: record.entityId,
         crmExternalId: crmExternalIdOf(item.event),
+        crmEmail: crmEmailOf(item),
         externalId: result.externalId ?? link?.externalId ?? null,
         syncHash: classOf(record.operation) === 'state' ? hash : (link?.syncHash ?? null),
         lastEventId: item.event.id,
@@ -358,4 +360,10 @@ function listTargetOf(
   const lists = rt.integration.config.mappings?.lists;
   if (!lists) return list.name ?? `CRM list ${String(list.id)}`;
   return lists.find((l) => l.crmListId === String(list.id))?.target ?? null;
+}
+
+function crmEmailOf(item: SyncItem): string | null {
+  if (item.ref.entityType !== 'contact') return null;
+  const email = snapshotOf(item.event).email;
+  return typeof email === 'string' && email !== '' ? email : null;
 }

@@ -100,6 +100,7 @@ export interface LinkWrite {
   entityType: EntityType;
   entityId: string;
   crmExternalId: string | null;
+  crmEmail?: string | null | undefined;
   externalId: string | null;
   /** A delta operation passes the link's current hash: it does not change the record's payload. */
   syncHash: string | null;
@@ -138,15 +139,16 @@ export async function saveSyncedLinks(
   }
   await db.query(
     `INSERT INTO crm_sync.sync_links AS l (integration_id, entity_type, entity_id, external_id, sync_hash,
-        last_synced_at, last_event_id, last_version, last_updated_at, last_error, state, crm_external_id)
+        last_synced_at, last_event_id, last_version, last_updated_at, last_error, state, crm_external_id, crm_email)
      SELECT $1, w.entity_type, w.entity_id, w.external_id, w.sync_hash, now(), w.last_event_id,
-            w.last_version, w.last_updated_at, NULL, w.state, w.crm_external_id
+            w.last_version, w.last_updated_at, NULL, w.state, w.crm_external_id, w.crm_email
        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                   $8::timestamptz[], $9::jsonb[], $10::text[])
+                   $8::timestamptz[], $9::jsonb[], $10::text[], $11::text[])
             AS w(entity_type, entity_id, external_id, sync_hash, last_event_id, last_version,
-                 last_updated_at, state, crm_external_id)
+                 last_updated_at, state, crm_external_id, crm_email)
      ON CONFLICT (integration_id, entity_type, entity_id) DO UPDATE SET
        crm_external_id = COALESCE(EXCLUDED.crm_external_id, l.crm_external_id),
+       crm_email = COALESCE(EXCLUDED.crm_email, l.crm_email),
        external_id = COALESCE(EXCLUDED.external_id, l.external_id),
        sync_hash = EXCLUDED.sync_hash,
        last_synced_at = now(),
@@ -167,6 +169,7 @@ export async function saveSyncedLinks(
       writes.map((w) => w.lastUpdatedAt),
       writes.map((w) => JSON.stringify(w.state)),
       writes.map((w) => w.crmExternalId),
+      writes.map((w) => w.crmEmail ?? null),
     ],
   );
 }

@@ -30,6 +30,8 @@ CREATE TABLE crm_sync.sync_links (
   entity_id        text NOT NULL,
   -- the CRM's own public id of the record (ctc_…, cmp_…), so the CRM can ask by either id
   crm_external_id  text,
+  -- the contact's email as last synced, so operators can look a contact up by it
+  crm_email        text,
   external_id      text,
   sync_hash        text,
   last_synced_at   timestamptz,
@@ -46,6 +48,7 @@ CREATE TABLE crm_sync.sync_links (
 );
 CREATE INDEX sync_links_entity_idx ON crm_sync.sync_links (entity_type, entity_id);
 CREATE INDEX sync_links_crm_external_idx ON crm_sync.sync_links (entity_type, crm_external_id);
+CREATE INDEX sync_links_crm_email_idx ON crm_sync.sync_links (lower(crm_email)) WHERE crm_email IS NOT NULL;
 
 -- Every sync attempt's outcome, newest first for `crm-sync logs`.
 CREATE TABLE crm_sync.sync_log (
