@@ -5,7 +5,7 @@ import { jobIdFor } from '../../src/events/job-id.js';
 import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
 import { contactCreated, rssSampler, startStack, until } from '../lib.js';
 
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 
 /**
  * Raw BullMQ: the same number of jobs, added the same way, consumed by a no-op worker with the
