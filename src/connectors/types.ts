@@ -17,17 +17,19 @@ export type Provider = (typeof PROVIDERS)[number];
 /** The payload key that carries a list membership's provider list (see `PushRecord.payload`). */
 export const LIST_TARGET_KEY = '$listTarget';
 
-export type Operation =
-  | 'upsert'
-  | 'archive'
-  | 'merge'
-  | 'tag_add'
-  | 'tag_remove'
-  | 'associate'
-  | 'dissociate'
-  | 'activity'
-  | 'list_add'
-  | 'list_remove';
+export const OPERATIONS = [
+  'upsert',
+  'archive',
+  'merge',
+  'tag_add',
+  'tag_remove',
+  'associate',
+  'dissociate',
+  'activity',
+  'list_add',
+  'list_remove',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
 
 export interface RateLimit {
   /** Requests allowed per `perMs` window, per provider account, across every worker process. */
@@ -141,6 +143,11 @@ export interface ConnectorDefinition<S extends z.ZodType = z.ZodType, C extends 
    * search API with its own per-second limit. Requests of other kinds use `rateLimit` only.
    */
   extraRateLimits?: Record<string, RateLimit> | undefined;
+  /**
+   * Snapshot fields the connector reads itself, outside the mapping (Mailchimp: `tags`): the
+   * sync hash covers them too, so a change to only them is pushed rather than skipped.
+   */
+  hashedSnapshotFields?: readonly string[] | undefined;
   /** Most records in one `push` call (HubSpot 100, Mailchimp 500). */
   batchSize: number;
   /** How long the micro-batcher waits for more records before flushing a partial batch. */

@@ -1,4 +1,5 @@
 import type { Operation } from '../connectors/types.js';
+import { contactOf } from '../events/contact-of.js';
 import type { CrmEvent } from '../events/envelope.js';
 import type { EntityType, EventType } from '../events/event-types.js';
 
@@ -31,15 +32,7 @@ export function entityRefOf(event: CrmEvent): EntityRef {
 
 /** The snapshot the mapping reads: the record itself, the winner of a merge, a list's member. */
 export function snapshotOf(event: CrmEvent): Record<string, unknown> {
-  switch (event.type) {
-    case 'CRM_CONTACT_MERGED':
-      return event.data.winner;
-    case 'CRM_LIST_MEMBER_ADDED':
-    case 'CRM_LIST_MEMBER_REMOVED':
-      return event.data.contact;
-    default:
-      return event.data;
-  }
+  return contactOf(event) ?? event.data;
 }
 
 const operationOf: Record<EventType, Operation> = {

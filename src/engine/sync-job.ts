@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OPERATIONS } from '../connectors/types.js';
 import type { CrmEvent } from '../events/envelope.js';
 
 /** Each integration has a sync queue of its own, so a slow or paused provider never blocks another. */
@@ -11,18 +12,7 @@ export const SyncJobData = z.object({
   integrationId: z.string(),
   entityType: z.enum(['contact', 'company', 'activity', 'list_membership']),
   entityId: z.string(),
-  operation: z.enum([
-    'upsert',
-    'archive',
-    'merge',
-    'tag_add',
-    'tag_remove',
-    'associate',
-    'dissociate',
-    'activity',
-    'list_add',
-    'list_remove',
-  ]),
+  operation: z.enum(OPERATIONS),
   // Validated when it entered (the crm-events consumer); the sync queue is internal, and
   // parsing every snapshot again would cost more than the rest of the job.
   event: z.custom<CrmEvent>(

@@ -1,5 +1,5 @@
-import type { CrmEvent } from '../../events/envelope.js';
-import type { Contact } from '../../events/snapshots.js';
+import type { CrmEvent } from './envelope.js';
+import type { Contact } from './snapshots.js';
 
 /** The contact an event carries: the record itself, a merge's winner, a list's member. */
 export function contactOf(event: CrmEvent): Contact | null {

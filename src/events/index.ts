@@ -1,3 +1,4 @@
+export * from './contact-of.js';
 export * from './envelope.js';
 export * from './event-types.js';
 export * from './job-id.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
+import { runCliCaptured } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -9,30 +9,8 @@ const secret = `whsec_${randomBytes(24).toString('base64')}`;
 let h: EngineHarness;
 let receiver: WebhookReceiver;
 
-/** Runs `crm-sync …` in this process against the harness's stores; returns what it printed. */
-async function cli(...args: string[]) {
-  for (const [name, value] of Object.entries(h.env)) vi.stubEnv(name, value);
-  vi.stubEnv('CRM_SYNC_LOG_LEVEL', 'silent');
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    await runCli(['node', 'crm-sync', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-    vi.unstubAllEnvs();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { stdout, stderr, exitCode };
-}
+/** Runs `crm-sync …` in this process against the harness's stores. */
+const cli = (...args: string[]) => runCliCaptured({ ...h.env, CRM_SYNC_LOG_LEVEL: 'silent' }, ...args);
 
 const entityIs = (id: number) => (m: unknown) =>
   JSON.stringify(m).includes(`"entity":{"type":"contact","id":"${id}"}`);

@@ -1,11 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: YAML fixtures use ${NAME} interpolation
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram, runCli } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { PROVIDERS } from '../../src/connectors/types.js';
+import { type CliRun, runCliCaptured } from '../helpers/run-cli.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 let t: TestDb;
@@ -51,32 +53,9 @@ function cli(...args: string[]) {
   return cliWith({}, ...args);
 }
 
-async function cliWith(
-  env: Record<string, string>,
-  ...args: string[]
-): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  vi.stubEnv('DATABASE_URL', t.url);
-  vi.stubEnv('CRM_SYNC_ENCRYPTION_KEY', encryptionKey);
-  vi.stubEnv('WEBHOOK_SECRET', signingSecret);
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    await runCli(['node', 'crm-sync', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { stdout, stderr, exitCode };
+function cliWith(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  const base = { DATABASE_URL: t.url, CRM_SYNC_ENCRYPTION_KEY: encryptionKey, WEBHOOK_SECRET: signingSecret };
+  return runCliCaptured({ ...base, ...env }, ...args);
 }
 
 async function rowCount(): Promise<number> {

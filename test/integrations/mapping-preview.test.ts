@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
 import { MappingPreviewError, previewMapping } from '../../src/integrations/mapping-preview.js';
 import type { MappingsInput } from '../../src/mappings/schema.js';
+import { runCliCaptured } from '../helpers/run-cli.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 
 const contact = {
@@ -167,27 +167,9 @@ describe('crm-sync mapping preview', () => {
     process.exitCode = undefined;
   });
 
-  async function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-    vi.stubEnv('DATABASE_URL', t.url);
-    vi.stubEnv('CRM_SYNC_ENCRYPTION_KEY', randomBytes(32).toString('base64'));
-    let stdout = '';
-    let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      stderr += String(chunk);
-      return true;
-    });
-    try {
-      await runCli(['node', 'crm-sync', ...args]);
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-    return { stdout, stderr };
-  }
+  const key = randomBytes(32).toString('base64');
+  const cli = (...args: string[]) =>
+    runCliCaptured({ DATABASE_URL: t.url, CRM_SYNC_ENCRYPTION_KEY: key }, ...args);
 
   it('previews a YAML file before it is applied', async () => {
     const { stdout } = await cli(
@@ -222,7 +204,7 @@ describe('crm-sync mapping preview', () => {
   });
 
   it('names a misspelt entity', async () => {
-    const { stderr } = await cli(
+    const { stderr, exitCode } = await cli(
       'mapping',
       'preview',
       'hs-preview',
@@ -234,6 +216,6 @@ describe('crm-sync mapping preview', () => {
     expect(stderr).toBe(
       'crm-sync: --entity: expected one of contact | company | activity, got "compny" (did you mean "company"?)\n',
     );
-    expect(process.exitCode).toBe(1);
+    expect(exitCode).toBe(1);
   });
 });

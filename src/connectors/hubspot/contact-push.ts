@@ -1,3 +1,4 @@
+import { contactOf } from '../../events/contact-of.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { type AssociationJob, associationStateOf, syncCompanyAssociations } from './company-associations.js';
 import { planMerge } from './contact-merge.js';
@@ -5,7 +6,7 @@ import { type ContactWrite, writeContacts } from './contact-writes.js';
 import type { HubSpotCaller } from './hubspot-api.js';
 import type { Links } from './links.js';
 import { normalizeEmail, toHubSpotProperties } from './property-values.js';
-import { companiesOf, contactOf } from './snapshots.js';
+import { companiesOf } from './snapshots.js';
 
 export interface PushEnv {
   api: HubSpotCaller;

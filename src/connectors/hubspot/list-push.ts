@@ -1,10 +1,10 @@
+import { contactOf } from '../../events/contact-of.js';
 import { ConfigError, type ConnectorError, isConnectorError, PermanentError } from '../errors.js';
 import { LIST_TARGET_KEY, type PushRecord, type PushResult } from '../types.js';
 import { contactWrite, type PushEnv } from './contact-push.js';
 import { writeContacts } from './contact-writes.js';
 import type { HubSpotCaller } from './hubspot-api.js';
 import { contactIdsByEmail } from './links.js';
-import { contactOf } from './snapshots.js';
 
 /** HubSpot's object type id for contacts, as the Lists v3 API names object types. */
 const CONTACTS_OBJECT_TYPE_ID = '0-1';

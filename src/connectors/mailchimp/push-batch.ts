@@ -1,6 +1,6 @@
+import { contactOf } from '../../events/contact-of.js';
 import { RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
-import { contactOf } from './contact-of.js';
 import { readMemberState } from './link-state.js';
 import { desiredTags } from './member-tags.js';
 import { pushActivity } from './push-activities.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineConnector } from '../types.js';
+import { defineConnector, OPERATIONS } from '../types.js';
 
 /**
  * Accepts every record and calls nothing: for benchmarks (the engine's own cost, with no
@@ -16,17 +16,7 @@ export const noopConnector = defineConnector({
   batchWindowMs: 10,
   capabilities: {
     push: {
-      contact: [
-        'upsert',
-        'archive',
-        'merge',
-        'tag_add',
-        'tag_remove',
-        'associate',
-        'dissociate',
-        'list_add',
-        'list_remove',
-      ],
+      contact: [...OPERATIONS].filter((op) => op !== 'activity'),
       company: ['upsert', 'archive'],
       activity: ['activity'],
       list_membership: ['list_add', 'list_remove'],
