@@ -169,7 +169,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
         prefix,
         db,
         logger,
-        concurrency: options.eventConcurrency ?? 50,
+        concurrency: options.eventConcurrency ?? 200,
         onEvent: async (event) => {
           await route(event);
         },
