@@ -106,7 +106,8 @@ async function syncRound(
   items.forEach((item, index) => {
     const link = links.get(linkKey(item.ref.entityType, item.ref.entityId)) ?? null;
     const mapping = rt.mappings[item.ref.entityType];
-    const mapped = mapping ? mapping.push(snapshotOf(item.event)) : { payload: {}, issues: [] };
+    const snapshot = snapshotOf(item.event);
+    const mapped = mapping ? mapping.push(snapshot) : { payload: {}, issues: [] };
     if (item.event.type === 'CRM_LIST_MEMBER_ADDED' || item.event.type === 'CRM_LIST_MEMBER_REMOVED') {
       const target = listTargetOf(rt, item.event.data.list);
       if (target === null) {
@@ -117,7 +118,7 @@ async function syncRound(
       mapped.payload = { ...mapped.payload, [LIST_TARGET_KEY]: target };
     }
     const order = orderOf(item.event);
-    const hash = syncHash(item.operation, mapped.payload);
+    const hash = syncHash(item.operation, hashInputOf(rt, mapped.payload, snapshot));
     const decision = decideSync({
       operation: item.operation,
       eventId: item.event.id,
@@ -309,6 +310,20 @@ async function syncRound(
   if (pause) await deps.pauseIntegration(pause.reason, pause.untilMs);
   if (newIds.length > 0 && deps.onNewExternalIds) await deps.onNewExternalIds(newIds);
   return outcomes;
+}
+
+/**
+ * What the sync hash covers: the mapped payload, plus the snapshot fields the connector reads
+ * itself (Mailchimp's tags), so that a change to only those is not skipped as unchanged.
+ */
+function hashInputOf(
+  rt: IntegrationRuntime,
+  payload: Record<string, unknown>,
+  snapshot: Record<string, unknown>,
+): Record<string, unknown> {
+  const fields = rt.connector.hashedSnapshotFields;
+  if (!fields || fields.length === 0) return payload;
+  return { ...payload, $snapshot: Object.fromEntries(fields.map((f) => [f, snapshot[f]])) };
 }
 
 function describe(error: ConnectorError): string {

@@ -16,6 +16,8 @@ export const mailchimpConnector = defineConnector({
   credentials: MailchimpCredentials,
   // 8/s is the CRM's documented budget; 10 is Mailchimp's cap on simultaneous connections.
   rateLimit: { max: 8, perMs: 1000, maxConcurrent: 10 },
+  // The member's tags come from the snapshot (settings.syncTags), not from the mapping.
+  hashedSnapshotFields: ['tags'],
   batchSize: 500,
   batchWindowMs: 1000,
   capabilities: {
