@@ -94,9 +94,12 @@ export function buildRuntime(
     integration,
     connector,
     client: undefined as unknown as ConnectorClient,
-    mappings: compileIntegrationMappings(
-      config.mappings ?? (connector.defaultMappings as Mappings | undefined),
-    ),
+    // Per entity, as the mapping preview does: an integration that maps only its lists still
+    // syncs contacts with the connector's default contact mapping.
+    mappings: compileIntegrationMappings({
+      ...(connector.defaultMappings as Mappings | undefined),
+      ...config.mappings,
+    }),
     matches: compileIntegrationFilter(config.filter),
     subscribes: (type) => (config.events ?? connector.defaultEvents ?? []).includes(type),
     operationFor: (type, entityType) =>
