@@ -328,12 +328,10 @@ describe('HubSpot through the worker: one invalid email in a batch', () => {
     );
     expect(await linkOf('contact', 905)).toMatchObject({ external_id: null });
     // The bad input went to HubSpot once, in a batch with good ones, which were resent without it.
-    const upserts = sandbox.log
-      .to('POST', '/crm/v3/objects/contacts/batch/upsert')
-      .map((r) => ({
-        status: r.status,
-        ids: (r.body as { inputs: { id: string }[] }).inputs.map((i) => i.id),
-      }));
+    const upserts = sandbox.log.to('POST', '/crm/v3/objects/contacts/batch/upsert').map((r) => ({
+      status: r.status,
+      ids: (r.body as { inputs: { id: string }[] }).inputs.map((i) => i.id),
+    }));
     const withBad = upserts.filter((u) => u.ids.includes(refused));
     expect(withBad).toEqual([
       { status: 400, ids: expect.arrayContaining([refused, 'person901@example.com']) },
