@@ -147,7 +147,7 @@ describe('the daily quota', () => {
       const job = await waitFor(`${e.id} held until the reset`, async () => {
         const j = await queue.getJob(jobIdFor(e.id));
         // Taken by the worker once (processedOn) and put back, not just waiting out its coalescing.
-        return j?.processedOn && (await j.getState()) === 'delayed' && j;
+        return j?.processedOn && (await j.getState()) === 'delayed' ? j : undefined;
       });
       // BullMQ keeps the delay relative to when the job was put back, a moment after processedOn.
       expect(job.processedOn! + job.delay).toBeGreaterThanOrEqual(paused.pausedUntil!.getTime() - 5000);
