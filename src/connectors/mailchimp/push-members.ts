@@ -1,6 +1,7 @@
 import type { Contact } from '../../events/snapshots.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
+import { OPTIONAL_MERGE_FIELDS } from './default-mappings.js';
 import { classifyBatchError } from './error-table.js';
 import { memberStateOf, readMemberState } from './link-state.js';
 import { draftMember, type MemberDraft, missingMergeTags } from './member-draft.js';
@@ -54,7 +55,12 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
     writes.map((w) => w.record.payload),
     await ctx.catalog.get(),
   );
-  const catalog = await ctx.catalog.ensure(missing, ctx.settings.createMissingMergeFields);
+  const create = ctx.settings.createMissingMergeFields;
+  // A stock audience lacks the default mapping's optional fields (LIFECYCLE, COMPANY): re-reading
+  // the catalog for them would cost one more request per push. The catalog's own refresh
+  // notices when an admin adds them.
+  if (!create) for (const tag of OPTIONAL_MERGE_FIELDS) missing.delete(tag);
+  const catalog = await ctx.catalog.ensure(missing, create);
 
   const fresh: { position: number; draft: MemberDraft }[] = [];
   const existing: Existing[] = [];
