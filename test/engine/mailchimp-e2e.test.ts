@@ -293,8 +293,13 @@ describe('Mailchimp end to end through the worker', () => {
     expect(member(c.email)?.status).toBe('archived');
   });
 
-  it('made every request with the integration key and met no error answer', () => {
+  it('made every request with the integration key, met no error answer, and counted each one', async () => {
     const log = sandbox.traffic.log;
+    const { rows } = await h.ctx.db.query(
+      `SELECT coalesce(sum(api_calls), 0)::int AS calls FROM crm_sync.sync_log WHERE integration_id = $1`,
+      [integrationId],
+    );
+    expect(rows[0].calls).toBe(log.length);
     expect(log.length).toBeGreaterThan(0);
     expect(log.filter((e) => e.account !== 'acme')).toEqual([]);
     expect(log.filter((e) => e.status >= 400 && e.status !== 404)).toEqual([]);
