@@ -6,6 +6,7 @@ import { runPipelineBench } from './cases/pipeline.js';
  */
 const cases: Record<string, () => Promise<Record<string, unknown>>> = {
   pipeline: () => runPipelineBench(),
+  mailchimp: () => import('./cases/mailchimp.js').then((m) => m.runMailchimpBench()),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

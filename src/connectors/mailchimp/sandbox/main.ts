@@ -6,7 +6,8 @@ import { createMailchimpSandbox } from './server.js';
  *   npx tsx src/connectors/mailchimp/sandbox/main.ts --port 4010 --per-second 8
  * then MAILCHIMP_BASE_URL=http://127.0.0.1:4010/3.0. The key and audience come from
  * MAILCHIMP_API_KEY and MAILCHIMP_LIST_ID (or --api-key, --list), so config/mailchimp.example.yaml
- * works against it unchanged.
+ * works against it unchanged. `--port 0` picks a free port (read it from the first line). On
+ * SIGINT/SIGTERM it prints its statistics as one JSON line and exits.
  */
 const { values } = parseArgs({
   options: {
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     'per-second': { type: 'string' },
     'max-connections': { type: 'string', default: '10' },
     latency: { type: 'string', default: '0' },
+    /** Also print every request's arrival (epoch ms), route and status when stopped. */
+    log: { type: 'boolean', default: false },
     'api-key': {
       type: 'string',
       default: process.env.MAILCHIMP_API_KEY ?? '00000000000000000000000000000000-us1',
@@ -41,10 +44,25 @@ sandbox.addAudience({ id: values.list, apiKey: values['api-key'], name: 'Demo au
 const { url } = await sandbox.start({ port: number('port', values.port) });
 process.stdout.write(`Mailchimp sandbox on ${url} (audience ${values.list}); Ctrl-C stops it\n`);
 
+/** `POST /lists/{id}: 40`: what the requests were, member hashes folded together. */
+const routeOf = (e: { method: string; path: string }) =>
+  `${e.method} ${e.path.replace(/[0-9a-f]{32}/g, '{hash}')}`;
+const requestsByRoute = () => {
+  const counts: Record<string, number> = {};
+  for (const e of sandbox.traffic.log) counts[routeOf(e)] = (counts[routeOf(e)] ?? 0) + 1;
+  return counts;
+};
+
 const stop = () => {
   const stats = sandbox.stats();
   process.stdout.write(
-    `\n${JSON.stringify({ ...stats, maxRequestsInOneSecond: sandbox.traffic.maxInWindow(1000) })}\n`,
+    `\n${JSON.stringify({
+      ...stats,
+      maxRequestsInOneSecond: sandbox.traffic.maxInWindow(1000),
+      members: sandbox.audience(values.list).members.size,
+      requestsByRoute: requestsByRoute(),
+      ...(values.log ? { log: sandbox.traffic.log.map((e) => [e.at, routeOf(e), e.status]) } : {}),
+    })}\n`,
   );
   void sandbox.stop().then(() => process.exit(0));
 };

@@ -1,0 +1,317 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadEnv } from '../../src/config/env.js';
+import { mailchimpConnector } from '../../src/connectors/mailchimp/index.js';
+import type { PushRecord } from '../../src/connectors/types.js';
+import { buildRuntime } from '../../src/engine/integration-runtime.js';
+import { createRateLimiters } from '../../src/engine/rate-limiter.js';
+import { CrmEvent } from '../../src/events/envelope.js';
+import { jobIdFor } from '../../src/events/job-id.js';
+import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
+import {
+  type Integration,
+  IntegrationConfig,
+  type IntegrationConfigInput,
+} from '../../src/integrations/schema.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import { contactCreated, rssSampler, startStack, until } from '../lib.js';
+
+/**
+ * Mailchimp: N contact creates into the sandbox limited like Mailchimp (8 requests/s, 10
+ * connections), run in a child process so its event loop does not share the engine's.
+ * (a) end to end: events on crm-events → members in the sandbox, linked in Postgres;
+ * (b) the connector and the shared Redis limiter alone: 500-member pushes as the engine's sync
+ *     worker makes them (two in flight: its concurrency is 2 × batchSize), no queues or Postgres.
+ * The ceiling is 8 requests × 500 members = 4,000 members/s.
+ */
+const LIST_ID = 'benchlist1';
+const PER_SECOND = 8;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const CEILING = PER_SECOND * mailchimpConnector.batchSize;
+
+interface SandboxStats {
+  requests: number;
+  rateLimited: number;
+  serverErrors: number;
+  peakInFlight: number;
+  peakSockets: number;
+  maxRequestsInOneSecond: number;
+  members: number;
+  requestsByRoute: Record<string, number>;
+  log: [at: number, route: string, status: number][];
+}
+
+/** The sandbox in its own process; `stop()` ends it and returns what it counted. */
+async function startSandboxProcess(apiKey: string) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/connectors/mailchimp/sandbox/main.ts',
+      '--port',
+      '0',
+      '--per-second',
+      String(PER_SECOND),
+      '--max-connections',
+      '10',
+      '--api-key',
+      apiKey,
+      '--list',
+      LIST_ID,
+      '--log',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Never leave it running, whatever happens to this process.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    err += chunk;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sandbox did not start in 30 s: ${err}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${err}`)));
+    child.stdout?.on('data', () => {
+      const found = /on (http:\/\/\S+\/3\.0)/.exec(out)?.[1];
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+  return {
+    url,
+    async stop(): Promise<SandboxStats> {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      process.off('exit', kill);
+      const line = out.trim().split('\n').at(-1) ?? '';
+      return JSON.parse(line) as SandboxStats;
+    },
+    kill() {
+      kill();
+      process.off('exit', kill);
+    },
+  };
+}
+
+const newKey = () => `${randomBytes(16).toString('hex')}-us1`;
+
+function integrationConfig(apiKey: string, baseUrl: string): IntegrationConfigInput {
+  return {
+    key: 'bench-mailchimp',
+    organizationId: 'org_bench',
+    provider: 'MAILCHIMP',
+    name: 'Bench Mailchimp',
+    credentials: { apiKey },
+    settings: { listId: LIST_ID, baseUrl },
+    events: ['CRM_CONTACT_CREATED'],
+  };
+}
+
+/**
+ * The rate the limiter sustains once running: members carried by the batch-subscribe calls after
+ * the first (all batches equally full), over the time between the first and the last one's
+ * arrival at the sandbox. It leaves out the one-off costs (Redis handshake, merge-field read, the
+ * last answer's trip back).
+ */
+function steadyMembersPerSecond(stats: SandboxStats, count: number) {
+  const posts = stats.log.filter(([, route, status]) => route === `POST /lists/${LIST_ID}` && status === 200);
+  if (posts.length < 2) return null;
+  const spanMs = posts.at(-1)![0] - posts[0]![0];
+  return Math.round(((count * (posts.length - 1)) / posts.length / spanMs) * 1000);
+}
+
+function summary(count: number, seconds: number, stats: SandboxStats) {
+  return {
+    membersPerSecond: Math.round(count / seconds),
+    ofCeiling: Number((count / seconds / CEILING).toFixed(2)),
+    seconds: Number(seconds.toFixed(1)),
+    members: stats.members,
+    requests: stats.requests,
+    requestsPerMember: Number((stats.requests / count).toFixed(4)),
+    rateLimited429s: stats.rateLimited,
+    serverErrors: stats.serverErrors,
+    maxRequestsInOneSecond: stats.maxRequestsInOneSecond,
+    peakConcurrentRequests: stats.peakInFlight,
+    peakOpenConnections: stats.peakSockets,
+    requestsByRoute: stats.requestsByRoute,
+  };
+}
+
+/** (a) The whole pipeline: crm-events → consumer → router → sync queue → batcher → connector. */
+async function endToEnd(count: number) {
+  const apiKey = newKey();
+  const sandbox = await startSandboxProcess(apiKey);
+  let stats: SandboxStats | undefined;
+  const stack = await startStack({
+    eventConcurrency: CONCURRENCY,
+    relay: false,
+    ...(process.env.BENCH_COALESCE_MS ? { coalesceMs: Number(process.env.BENCH_COALESCE_MS) } : {}),
+  }).catch((error: unknown) => {
+    sandbox.kill();
+    throw error;
+  });
+  try {
+    const integrationId = await stack.apply(integrationConfig(apiKey, sandbox.url));
+    await until(
+      'the sync worker',
+      async () => (await stack.engine.registry.get(integrationId)) !== null,
+      10_000,
+    );
+    const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
+    const rss = rssSampler();
+    const started = performance.now();
+    for (let i = 0; i < count; i += 1000) {
+      const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
+      await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
+    }
+    const published = performance.now();
+    // The sync log is written after the links: once every create has its row, both are complete.
+    await until(
+      'every member linked and logged',
+      async () => {
+        const { rows } = await stack.ctx.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM crm_sync.sync_log WHERE integration_id = $1 AND result = 'success'`,
+          [integrationId],
+        );
+        return rows[0]!.n >= count;
+      },
+      600_000,
+      100,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const peakRssMb = rss.stop();
+    const { rows } = await stack.ctx.db.query<{ calls: number; failed: number; linked: number }>(
+      `SELECT coalesce(sum(api_calls), 0)::int AS calls,
+              count(*) FILTER (WHERE result <> 'success')::int AS failed,
+              (SELECT count(*)::int FROM crm_sync.sync_links
+                WHERE integration_id = $1 AND sync_hash IS NOT NULL AND external_id IS NOT NULL) AS linked
+         FROM crm_sync.sync_log WHERE integration_id = $1`,
+      [integrationId],
+    );
+    await queue.close();
+    stats = await sandbox.stop();
+    return {
+      ...summary(count, seconds, stats),
+      publishSeconds: Number(((published - started) / 1000).toFixed(1)),
+      engineCountedCalls: rows[0]!.calls,
+      nonSuccessLogRows: rows[0]!.failed,
+      linked: rows[0]!.linked,
+      peakRssMb,
+    };
+  } finally {
+    if (!stats) sandbox.kill();
+    await stack.close();
+  }
+}
+
+/** (b) The connector and the shared limiter alone, pushing as the sync worker does. */
+async function connectorAlone(count: number) {
+  const apiKey = newKey();
+  const sandbox = await startSandboxProcess(apiKey);
+  let stats: SandboxStats | undefined;
+  const redisUrl = loadEnv().REDIS_URL;
+  const prefix = `crm-sync-bench-mc-${randomBytes(3).toString('hex')}`;
+  const limiters = createRateLimiters({ redisUrl, prefix });
+  try {
+    const config = IntegrationConfig.parse(integrationConfig(apiKey, sandbox.url));
+    const { credentials, ...stored } = config;
+    const integration: Integration = {
+      id: randomUUID(),
+      key: config.key,
+      organizationId: config.organizationId,
+      provider: config.provider,
+      name: config.name,
+      enabled: true,
+      status: 'active',
+      statusReason: null,
+      pausedUntil: null,
+      config: stored,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
+    // The engine's own runtime: the same ctx.request (limiter, 429 pause and retry) and mapping.
+    const rt = buildRuntime(integration, credentials, {
+      db: undefined as never, // only activities, lists and merges look links up
+      logger: silentLogger,
+      limiters,
+    });
+    const mapping = rt.mappings.contact!;
+    const records: PushRecord[] = Array.from({ length: count }, (_, i) => {
+      const event = CrmEvent.parse(contactCreated(i));
+      return {
+        key: `contact:${i}`,
+        operation: 'upsert',
+        entityType: 'contact',
+        entityId: String(i),
+        externalId: null,
+        payload: mapping.push(event.data as Record<string, unknown>).payload,
+        state: {},
+        event,
+      };
+    });
+    const batches: PushRecord[][] = [];
+    for (let i = 0; i < records.length; i += mailchimpConnector.batchSize)
+      batches.push(records.slice(i, i + mailchimpConnector.batchSize));
+    const lanes = Math.max(
+      1,
+      Math.ceil(
+        Math.min(1000, Math.max(20, mailchimpConnector.batchSize * 2)) / mailchimpConnector.batchSize,
+      ),
+    );
+    let ok = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let batch = batches.shift(); batch; batch = batches.shift()) {
+          const results = await rt.client.push(batch);
+          ok += results.filter((r) => r.status === 'ok').length;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    stats = await sandbox.stop();
+    return {
+      ...summary(count, seconds, stats),
+      // Equal 500-member batches here, so the members per call are known.
+      steadyMembersPerSecond: steadyMembersPerSecond(stats, count),
+      pushesInFlight: lanes,
+      okResults: ok,
+    };
+  } finally {
+    if (!stats) sandbox.kill();
+    await limiters.close();
+    const redis = new Redis(redisUrl);
+    for (const pattern of [`${prefix}*`, `b_${prefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+    await redis.quit();
+  }
+}
+
+export async function runMailchimpBench(count = Number(process.env.BENCH_MAILCHIMP_MEMBERS ?? 20_000)) {
+  const alone = await connectorAlone(count);
+  const e2e = await endToEnd(count);
+  return {
+    case: 'mailchimp (sandbox at 8 req/s, 10 connections)',
+    contacts: count,
+    ceilingMembersPerSecond: CEILING,
+    connectorAndLimiter: alone,
+    endToEnd: e2e,
+  };
+}
