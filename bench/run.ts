@@ -6,6 +6,7 @@ import { runPipelineBench } from './cases/pipeline.js';
  */
 const cases: Record<string, () => Promise<Record<string, unknown>>> = {
   pipeline: () => runPipelineBench(),
+  hubspot: () => import('./cases/hubspot.js').then((m) => m.runHubSpotBench()),
   mailchimp: () => import('./cases/mailchimp.js').then((m) => m.runMailchimpBench()),
 };
 

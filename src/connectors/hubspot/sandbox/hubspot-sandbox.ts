@@ -47,6 +47,7 @@ const ROUTES: Route[] = [
  * const { url } = await sandbox.start();   // settings.baseUrl = url
  * sandbox.faults.failNext({ status: 502 });
  * sandbox.log.maxInWindow(10_000);          // most requests in any 10 s
+ * // from another process: GET /__sandbox/stats (figures), GET /__sandbox/log (requests)
  * await sandbox.stop();
  */
 export class HubSpotSandbox {
@@ -148,6 +149,14 @@ export class HubSpotSandbox {
     if (url.pathname === '/__sandbox/stats') {
       this.active -= 1;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.stats()));
+      return;
+    }
+    // Every request as logged, without the answers (a benchmark in another process reads when
+    // each record arrived from the request bodies).
+    if (url.pathname === '/__sandbox/log') {
+      this.active -= 1;
+      const entries = this.log.entries.map(({ answer: _answer, ...entry }) => entry);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries));
       return;
     }
     let body: unknown;
