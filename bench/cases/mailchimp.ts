@@ -263,12 +263,12 @@ async function connectorAlone(count: number) {
     const batches: PushRecord[][] = [];
     for (let i = 0; i < records.length; i += mailchimpConnector.batchSize)
       batches.push(records.slice(i, i + mailchimpConnector.batchSize));
-    const lanes = Math.max(
-      1,
-      Math.ceil(
-        Math.min(1000, Math.max(20, mailchimpConnector.batchSize * 2)) / mailchimpConnector.batchSize,
-      ),
+    // The sync worker's concurrency (clamp(2 × batchSize, 20, 1000) jobs) fills two 500-record
+    // batches at once; BENCH_MAILCHIMP_PUSHES tries other numbers.
+    const engineLanes = Math.ceil(
+      Math.min(1000, Math.max(20, mailchimpConnector.batchSize * 2)) / mailchimpConnector.batchSize,
     );
+    const lanes = Number(process.env.BENCH_MAILCHIMP_PUSHES ?? engineLanes);
     let ok = 0;
     const started = performance.now();
     await Promise.all(
