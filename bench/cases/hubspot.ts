@@ -90,7 +90,10 @@ function maxInWindow(times: number[], windowMs: number): number {
 export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_EVENTS ?? 10_000)) {
   const sandbox = await startSandboxProcess();
   try {
-    const stack = await startStack({ relay: false });
+    const stack = await startStack({
+      relay: false,
+      ...(process.env.BENCH_CONCURRENCY ? { eventConcurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
+    });
     try {
       const integrationId = await stack.apply({
         key: 'bench-hubspot',

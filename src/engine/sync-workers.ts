@@ -19,8 +19,8 @@ export interface SyncWorkersDeps {
 
 /**
  * One BullMQ worker per enabled integration's sync queue, and one micro-batcher per
- * integration runtime. Concurrency is twice the connector's batch size so one batch fills
- * while the previous one is in flight.
+ * integration runtime. Concurrency is four times the connector's batch size so batches fill
+ * while earlier ones wait for the account's rate budget or are in flight.
  */
 export class SyncWorkers {
   private readonly workers = new Map<string, Worker>();
@@ -105,7 +105,7 @@ export class SyncWorkers {
       if (this.workers.has(integration.id)) continue;
       const rt = await this.deps.registry.get(integration.id).catch(() => null);
       if (!rt) continue;
-      const concurrency = Math.min(1000, Math.max(20, rt.connector.batchSize * 2));
+      const concurrency = Math.min(1000, Math.max(20, rt.connector.batchSize * 4));
       const worker = new Worker(syncQueueName(integration.id), this.deps.processor, {
         connection: this.deps.connection(),
         prefix: this.deps.prefix,

@@ -50,16 +50,18 @@ export function gateWindowMs(limit: RateLimit): number {
  * "max per perMs" as Bottleneck settings. The reservoir alone allows 2×max in a short span (the
  * end of one window and the start of the next), so starts are also spaced by minTime, which is
  * what keeps sliding windows at or under max (HubSpot's "ten_secondly_rolling" counts that way).
- * ceil(perMs/max) is exact to the millisecond; the spacing also covers the slack, so that pacing
- * matches the start gate and the gate refuses next to nothing in normal operation. Whole
- * milliseconds only: Bottleneck's clustered scripts stall on a fractional minTime.
+ * The spacing covers the gate's window (perMs plus the slack), rounded up, so that steady pacing
+ * never fills the gate's window: a start the gate holds would cost a reservoir slot and a
+ * minTime slot for nothing, and under a sustained backlog those losses showed as gaps of
+ * 200–300 ms at the end of each refresh interval. Whole milliseconds only: Bottleneck's clustered
+ * scripts stall on a fractional minTime.
  */
 export function bottleneckSettings(limit: RateLimit) {
   return {
     reservoir: limit.max,
     reservoirRefreshAmount: limit.max,
     reservoirRefreshInterval: limit.perMs,
-    minTime: Math.max(Math.ceil(limit.perMs / limit.max), Math.floor(gateWindowMs(limit) / limit.max)),
+    minTime: Math.ceil(gateWindowMs(limit) / limit.max),
     maxConcurrent: limit.maxConcurrent ?? null,
   };
 }
