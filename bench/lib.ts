@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import pg from 'pg';
 import { type AppContext, createAppContext } from '../src/app/context.js';
 import { loadEnv } from '../src/config/env.js';
 import { createEngine, type Engine, type EngineOptions } from '../src/engine/engine.js';
+import { jobIdFor } from '../src/events/job-id.js';
 import { IntegrationConfig, type IntegrationConfigInput } from '../src/integrations/schema.js';
 import { createLogger, silentLogger } from '../src/logging/logger.js';
 import { createCredentialsCipher } from '../src/store/credentials-cipher.js';
@@ -113,4 +115,29 @@ export function contactCreated(i: number) {
       status: 'ACTIVE' as const,
     },
   };
+}
+
+/** Waits until the engine has built the integration's runtime (its sync worker can start). */
+export async function waitForSyncWorker(stack: BenchStack, integrationId: string): Promise<void> {
+  await until(
+    'the sync worker',
+    async () => (await stack.engine.registry.get(integrationId)) !== null,
+    10_000,
+  );
+}
+
+/**
+ * Adds `count` contact-created events to `crm-events` the way the CRM would in bulk: `addBulk`
+ * in slices of 1,000, job id = event id. `onEvent` sees each event as it is published.
+ */
+export async function publishContactCreates(
+  queue: Queue,
+  count: number,
+  onEvent?: (event: ReturnType<typeof contactCreated>) => void,
+): Promise<void> {
+  for (let i = 0; i < count; i += 1000) {
+    const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
+    if (onEvent) for (const e of slice) onEvent(e);
+    await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
+  }
 }

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import type { LoggedRequest } from '../../src/connectors/hubspot/sandbox/index.js';
-import { jobIdFor } from '../../src/events/job-id.js';
 import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
-import { contactCreated, rssSampler, startStack, until } from '../lib.js';
+import { publishContactCreates, rssSampler, startStack, until, waitForSyncWorker } from '../lib.js';
 
 const LIMIT = { max: 80, perMs: 10_000 };
 const TOKEN = 'pat-bench-hubspot';
@@ -104,20 +103,14 @@ export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_E
         settings: { baseUrl: sandbox.url },
         events: ['CRM_CONTACT_CREATED'],
       });
-      await until(
-        'the sync worker',
-        async () => (await stack.engine.registry.get(integrationId)) !== null,
-        10_000,
-      );
+      await waitForSyncWorker(stack, integrationId);
       const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
       const occurredAt = new Map<string, number>();
       const rss = rssSampler();
       const started = Date.now();
-      for (let i = 0; i < count; i += 1000) {
-        const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
-        for (const e of slice) occurredAt.set(`contact:${e.data.id}`, Date.parse(e.occurredAt));
-        await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
-      }
+      await publishContactCreates(queue, count, (e) =>
+        occurredAt.set(`contact:${e.data.id}`, Date.parse(e.occurredAt)),
+      );
       // When the events consumer has routed every event (the engine's other half of the work).
       let routedAt = 0;
       const watch = setInterval(() => {

@@ -8,7 +8,6 @@ import type { PushRecord } from '../../src/connectors/types.js';
 import { buildRuntime } from '../../src/engine/integration-runtime.js';
 import { createRateLimiters } from '../../src/engine/rate-limiter.js';
 import { CrmEvent } from '../../src/events/envelope.js';
-import { jobIdFor } from '../../src/events/job-id.js';
 import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
 import {
   type Integration,
@@ -16,7 +15,14 @@ import {
   type IntegrationConfigInput,
 } from '../../src/integrations/schema.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { contactCreated, rssSampler, startStack, until } from '../lib.js';
+import {
+  contactCreated,
+  publishContactCreates,
+  rssSampler,
+  startStack,
+  until,
+  waitForSyncWorker,
+} from '../lib.js';
 
 /**
  * Mailchimp: N contact creates into the sandbox limited like Mailchimp (8 requests/s, 10
@@ -163,18 +169,11 @@ async function endToEnd(count: number) {
   });
   try {
     const integrationId = await stack.apply(integrationConfig(apiKey, sandbox.url));
-    await until(
-      'the sync worker',
-      async () => (await stack.engine.registry.get(integrationId)) !== null,
-      10_000,
-    );
+    await waitForSyncWorker(stack, integrationId);
     const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
     const rss = rssSampler();
     const started = performance.now();
-    for (let i = 0; i < count; i += 1000) {
-      const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
-      await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
-    }
+    await publishContactCreates(queue, count);
     const published = performance.now();
     // The sync log is written after the links: once every create has its row, both are complete.
     await until(

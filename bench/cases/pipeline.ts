@@ -3,7 +3,14 @@ import { Redis } from 'ioredis';
 import { loadEnv } from '../../src/config/env.js';
 import { jobIdFor } from '../../src/events/job-id.js';
 import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
-import { contactCreated, rssSampler, startStack, until } from '../lib.js';
+import {
+  contactCreated,
+  publishContactCreates,
+  rssSampler,
+  startStack,
+  until,
+  waitForSyncWorker,
+} from '../lib.js';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 
@@ -71,18 +78,11 @@ async function pipeline(count: number) {
         },
       },
     });
-    await until(
-      'the sync worker',
-      async () => (await stack.engine.registry.get(integrationId)) !== null,
-      10_000,
-    );
+    await waitForSyncWorker(stack, integrationId);
     const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
     const rss = rssSampler();
     const started = performance.now();
-    for (let i = 0; i < count; i += 1000) {
-      const slice = Array.from({ length: Math.min(1000, count - i) }, (_, k) => contactCreated(i + k));
-      await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
-    }
+    await publishContactCreates(queue, count);
     const linked = async () => {
       const { rows } = await stack.ctx.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM crm_sync.sync_links WHERE integration_id = $1 AND sync_hash IS NOT NULL`,

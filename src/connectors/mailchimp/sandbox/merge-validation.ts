@@ -1,3 +1,4 @@
+import { MergeFieldType } from '../responses.js';
 import { invalid, SandboxProblem } from './problem.js';
 
 /** A merge field as the sandbox keeps it (the API's shape). */
@@ -23,19 +24,7 @@ export interface SandboxMergeField {
   options: { date_format?: string; phone_format?: string; choices?: string[]; size?: number };
 }
 
-export const MERGE_FIELD_TYPES: readonly SandboxMergeField['type'][] = [
-  'text',
-  'number',
-  'address',
-  'phone',
-  'date',
-  'url',
-  'imageurl',
-  'radio',
-  'dropdown',
-  'birthday',
-  'zip',
-];
+export const MERGE_FIELD_TYPES: readonly SandboxMergeField['type'][] = MergeFieldType.options;
 
 /** The date format as a pattern: `MM/DD/YYYY` → /^\d{2}\/\d{2}\/\d{4}$/. */
 function datePattern(format: string): RegExp {
