@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import pg from 'pg';
@@ -36,6 +37,8 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 
 /** A whole crm-sync on a database and queue prefix of its own, dropped afterwards. */
 export interface BenchStack {
+  /** What a separate worker process needs to join this stack. */
+  env: Record<string, string>;
   ctx: AppContext;
   engine: Engine;
   prefix: string;
@@ -66,6 +69,12 @@ export async function startStack(options: EngineOptions = {}): Promise<BenchStac
   await engine.start();
   const cipher = createCredentialsCipher(key);
   return {
+    env: {
+      DATABASE_URL: url,
+      REDIS_URL: env.REDIS_URL,
+      CRM_SYNC_QUEUE_PREFIX: prefix,
+      CRM_SYNC_ENCRYPTION_KEY: key.toString('base64'),
+    },
     ctx,
     engine,
     prefix,
@@ -140,4 +149,30 @@ export async function publishContactCreates(
     if (onEvent) for (const e of slice) onEvent(e);
     await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
   }
+}
+
+/**
+ * Starts `crm-sync worker --only ROLE` as a separate process on the stack's stores, as a
+ * deployment that runs routing and syncing apart would. Resolves once it has started.
+ */
+export async function spawnWorker(
+  stack: BenchStack,
+  role: 'events' | 'sync',
+): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['bin/crm-sync.js', 'worker', '--only', role], {
+    env: { ...process.env, ...stack.env, CRM_SYNC_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await until(`the ${role} worker process`, async () => out.includes('crm-sync worker started'), 30_000);
+  return {
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -2,7 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import type { LoggedRequest } from '../../src/connectors/hubspot/sandbox/index.js';
 import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
-import { publishContactCreates, rssSampler, startStack, until, waitForSyncWorker } from '../lib.js';
+import {
+  publishContactCreates,
+  rssSampler,
+  spawnWorker,
+  startStack,
+  until,
+  waitForSyncWorker,
+} from '../lib.js';
 
 const LIMIT = { max: 80, perMs: 10_000 };
 const TOKEN = 'pat-bench-hubspot';
@@ -89,10 +96,20 @@ function maxInWindow(times: number[], windowMs: number): number {
 export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_EVENTS ?? 10_000)) {
   const sandbox = await startSandboxProcess();
   try {
+    // BENCH_SPLIT=1: routing in a worker process of its own, syncing here (`worker --only`).
+    const split = process.env.BENCH_SPLIT === '1';
     const stack = await startStack({
       relay: false,
+      ...(split ? { role: 'sync' as const } : {}),
       ...(process.env.BENCH_CONCURRENCY ? { eventConcurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
     });
+    const router = split ? await spawnWorker(stack, 'events') : null;
+    // BENCH_SYNC_PROCESSES=N: N-1 more sync worker processes beside this one.
+    const syncers = await Promise.all(
+      Array.from({ length: Math.max(0, Number(process.env.BENCH_SYNC_PROCESSES ?? 1) - 1) }, () =>
+        spawnWorker(stack, 'sync'),
+      ),
+    );
     try {
       const integrationId = await stack.apply({
         key: 'bench-hubspot',
@@ -183,6 +200,8 @@ export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_E
         peakRssMb,
       };
     } finally {
+      await router?.stop();
+      await Promise.all(syncers.map((w) => w.stop()));
       await stack.close();
     }
   } finally {

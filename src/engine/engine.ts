@@ -31,6 +31,12 @@ export interface EngineOptions {
   eventConcurrency?: number;
   /** Run the outbox relay in this process. */
   relay?: boolean;
+  /**
+   * What this process does: `events` consumes `crm-events` and routes (and relays the outbox),
+   * `sync` runs the integrations' sync workers and write-back, `all` both. Separate processes let
+   * routing and syncing scale apart and keep a burst of events from starving the pushes.
+   */
+  role?: 'all' | 'events' | 'sync';
 }
 
 export interface Engine {
@@ -158,12 +164,16 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
         selection,
       ),
     async start() {
-      await refreshWorkers();
-      refresher = setInterval(refreshWorkers, options.refreshMs ?? 2000);
-      refresher.unref();
-      writeBack.start();
+      const role = options.role ?? 'all';
+      if (role !== 'events') {
+        await refreshWorkers();
+        refresher = setInterval(refreshWorkers, options.refreshMs ?? 2000);
+        refresher.unref();
+        writeBack.start();
+      }
       pruner = setInterval(prune, 6 * 3_600_000);
       pruner.unref();
+      if (role === 'sync') return;
       consumer = createEventConsumer({
         connection: ctx.redis(),
         prefix,

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { adminRoutes } from '../../api/admin-routes.js';
 import { type AppContext, createAppContext } from '../../app/context.js';
 import { createEngine, type Engine } from '../../engine/engine.js';
@@ -33,9 +33,11 @@ async function runUntilSignal(ctx: AppContext, engine: Engine, close: () => Prom
   void engine;
 }
 
-async function startEngine(ctx: AppContext): Promise<Engine> {
+type Role = 'all' | 'events' | 'sync';
+
+async function startEngine(ctx: AppContext, role: Role = 'all'): Promise<Engine> {
   await migrate({ databaseUrl: ctx.env.DATABASE_URL, logger: ctx.logger });
-  const engine = createEngine(ctx);
+  const engine = createEngine(ctx, { role });
   await engine.start();
   return engine;
 }
@@ -44,10 +46,16 @@ export function registerWorkerCommands(program: Command): void {
   program
     .command('worker')
     .description('consume CRM events and sync them to every integration (no admin server)')
-    .action(async () => {
+    .addOption(
+      new Option(
+        '--only <role>',
+        'run one half: events (consume and route) or sync (push to providers)',
+      ).choices(['events', 'sync']),
+    )
+    .action(async (opts: { only?: 'events' | 'sync' }) => {
       const ctx = createAppContext();
-      const engine = await startEngine(ctx);
-      ctx.logger.info('crm-sync worker started');
+      const engine = await startEngine(ctx, opts.only ?? 'all');
+      ctx.logger.info({ role: opts.only ?? 'all' }, 'crm-sync worker started');
       await runUntilSignal(ctx, engine, async () => {
         await engine.stop();
         await ctx.close();

@@ -35,6 +35,8 @@ const PRIORITY: Record<SchedulePriority, number> = { live: 2, bulk: 7 };
  * returns to the account after this long instead of shrinking `maxConcurrent` for good. Longer
  * than any provider request may take (Mailchimp times out at 120 s).
  */
+/** The longest a granted slot waits for the start gate's window before handing the slot back. */
+const IN_SLOT_WAIT_MS = 2000;
 const SLOT_LEASE_MS = 180_000;
 
 const MAX_RETRY_DELAY_MS = 2_000;
@@ -202,9 +204,26 @@ export class SharedAccountLimiter implements AccountLimiter {
         .then(() =>
           instance.bottleneck.schedule({ priority, expiration: SLOT_LEASE_MS }, async () => {
             if (settled) return;
-            const answer = await this.askGate();
+            let answer = await this.askGate();
+            // A full window frees up within a slot's spacing: wait for it here, keeping the slot,
+            // rather than queueing again behind every other waiting request (which cost a whole
+            // extra spacing per hold, and showed as gaps at the end of long backlogs).
+            while (
+              !answer.start &&
+              answer.reason === 'window_full' &&
+              answer.retryInMs <= IN_SLOT_WAIT_MS &&
+              Date.now() + answer.retryInMs < deadline &&
+              !settled
+            ) {
+              await new Promise((r) => setTimeout(r, answer.start ? 0 : answer.retryInMs));
+              if (settled) return;
+              answer = await this.askGate();
+            }
             if (settled) return;
             if (!answer.start) {
+              // The request did not start: its reservoir unit goes back, or every hold would
+              // shrink the budget left in the refresh interval.
+              instance.bottleneck.incrementReservoir(1).catch(() => undefined);
               settle({ kind: 'held', ms: answer.retryInMs, reason: answer.reason });
               return;
             }
