@@ -39,9 +39,12 @@ describe('routing and syncing in separate engines', () => {
       const counts = await queue.getJobCounts('delayed', 'wait');
       return (counts.delayed ?? 0) + (counts.wait ?? 0) > 0;
     });
+    // No sync worker listens on the integration's queue in a routing-only engine.
+    expect(await queue.getWorkers()).toHaveLength(0);
     expect(receiver.requests).toHaveLength(0);
 
     await h.startAnotherEngine({ role: 'sync' });
+    await waitFor('the sync engine\'s worker', async () => (await queue.getWorkers()).length === 1);
     await waitFor('the delivery by the sync engine', () => receiver.deliveries.length === 1);
     expect(receiver.deliveries[0]!.webhookId).toBe(event.id);
   });
