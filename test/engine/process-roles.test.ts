@@ -44,7 +44,7 @@ describe('routing and syncing in separate engines', () => {
     expect(receiver.requests).toHaveLength(0);
 
     await h.startAnotherEngine({ role: 'sync' });
-    await waitFor('the sync engine\'s worker', async () => (await queue.getWorkers()).length === 1);
+    await waitFor("the sync engine's worker", async () => (await queue.getWorkers()).length === 1);
     await waitFor('the delivery by the sync engine', () => receiver.deliveries.length === 1);
     expect(receiver.deliveries[0]!.webhookId).toBe(event.id);
   });
