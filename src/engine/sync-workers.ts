@@ -29,8 +29,8 @@ export class SyncWorkers {
   private readonly allBatchers = new Set<MicroBatcher<SyncItem, SyncOutcome>>();
   private queueConnection: ConnectionOptions | undefined;
   private readonly enqueuers = new Map<string, MicroBatcher<BulkJob, undefined>>();
-  /** Integrations whose jobs this process put aside while they were paused. */
-  private readonly pausedBacklog = new Set<string>();
+  /** Integrations whose jobs this process put aside while they were paused, and since when. */
+  private readonly pausedBacklog = new Map<string, number>();
 
   constructor(private readonly deps: SyncWorkersDeps) {}
 
@@ -87,7 +87,7 @@ export class SyncWorkers {
 
   /** The processor put a job aside because its integration is paused. */
   notePausedBacklog(integrationId: string): void {
-    this.pausedBacklog.add(integrationId);
+    if (!this.pausedBacklog.has(integrationId)) this.pausedBacklog.set(integrationId, Date.now());
   }
 
   /**
@@ -95,10 +95,14 @@ export class SyncWorkers {
    * An integration that is active again has the jobs put aside during its pause promoted, so
    * its backlog moves now rather than at their next check.
    */
-  async refresh(integrations: { id: string; key: string; status: string }[]): Promise<void> {
+  async refresh(integrations: { id: string; key: string; status: string; updatedAt: Date }[]): Promise<void> {
     const wanted = new Set(integrations.map((i) => i.id));
     for (const integration of integrations) {
-      if (integration.status === 'active' && this.pausedBacklog.delete(integration.id)) {
+      // Only a row changed after the jobs were put aside is a resume: a list read just before
+      // the pause was written still says active, and must not bring the jobs straight back.
+      const noted = this.pausedBacklog.get(integration.id);
+      if (integration.status === 'active' && noted !== undefined && integration.updatedAt.getTime() > noted) {
+        this.pausedBacklog.delete(integration.id);
         this.deps.registry.invalidate(integration.id);
         await this.queueFor(integration.id).promoteJobs();
       }
