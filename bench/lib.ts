@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { type AppContext, createAppContext } from '../src/app/context.js';
 import { loadEnv } from '../src/config/env.js';
@@ -85,13 +86,7 @@ export async function startStack(options: EngineOptions = {}): Promise<BenchStac
     },
     async close() {
       await engine.stop();
-      const redis = ctx.redis();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteBenchKeys(ctx.redis(), prefix);
       await ctx.close();
       const a = new pg.Client({ connectionString: withDb(base.DATABASE_URL, 'postgres') });
       await a.connect();
@@ -175,4 +170,19 @@ export async function spawnWorker(
       await exited;
     },
   };
+}
+
+/**
+ * Removes a run's Redis keys: its queues and stores (`prefix…`) and the rate limiter's
+ * Bottleneck keys (`b_prefix…`).
+ */
+export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<void> {
+  for (const pattern of [`${prefix}*`, `b_${prefix}*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
 }

@@ -17,6 +17,7 @@ import {
 import { silentLogger } from '../../src/logging/logger.js';
 import {
   contactCreated,
+  deleteBenchKeys,
   publishContactCreates,
   rssSampler,
   startStack,
@@ -291,14 +292,7 @@ async function connectorAlone(count: number) {
     if (!stats) sandbox.kill();
     await limiters.close();
     const redis = new Redis(redisUrl);
-    for (const pattern of [`${prefix}*`, `b_${prefix}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
+    await deleteBenchKeys(redis, prefix);
     await redis.quit();
   }
 }
