@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EVENT_TYPES } from '../../events/event-types.js';
 import { defineConnector } from '../types.js';
 import { createHubSpotClient } from './client.js';
 import { defaultMappings } from './default-mappings.js';
@@ -29,23 +30,7 @@ export const hubspot = defineConnector({
     },
   },
   defaultMappings,
-  defaultEvents: [
-    'CRM_CONTACT_CREATED',
-    'CRM_CONTACT_UPDATED',
-    'CRM_CONTACT_ARCHIVED',
-    'CRM_CONTACT_DELETED',
-    'CRM_CONTACT_MERGED',
-    'CRM_CONTACT_TAG_ADDED',
-    'CRM_CONTACT_TAG_REMOVED',
-    'CRM_CONTACT_COMPANY_ASSOCIATED',
-    'CRM_CONTACT_COMPANY_DISSOCIATED',
-    'CRM_COMPANY_CREATED',
-    'CRM_COMPANY_UPDATED',
-    'CRM_COMPANY_DELETED',
-    'CRM_ACTIVITY_CREATED',
-    'CRM_LIST_MEMBER_ADDED',
-    'CRM_LIST_MEMBER_REMOVED',
-  ],
+  defaultEvents: EVENT_TYPES,
   // The account's budget is shared by every integration of that account: name it by the portal
   // when known, else by a digest of the token (never the token itself).
   accountKey: (settings, credentials) =>

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../events/event-types.js';
 import { defineConnector } from '../types.js';
 import { accountKeyOf } from './account.js';
 import { createMailchimpClient } from './client.js';
@@ -28,20 +29,8 @@ export const mailchimpConnector = defineConnector({
     },
   },
   defaultMappings: mailchimpDefaultMappings,
-  defaultEvents: [
-    'CRM_CONTACT_CREATED',
-    'CRM_CONTACT_UPDATED',
-    'CRM_CONTACT_ARCHIVED',
-    'CRM_CONTACT_DELETED',
-    'CRM_CONTACT_MERGED',
-    'CRM_CONTACT_TAG_ADDED',
-    'CRM_CONTACT_TAG_REMOVED',
-    'CRM_CONTACT_COMPANY_ASSOCIATED',
-    'CRM_CONTACT_COMPANY_DISSOCIATED',
-    'CRM_ACTIVITY_CREATED',
-    'CRM_LIST_MEMBER_ADDED',
-    'CRM_LIST_MEMBER_REMOVED',
-  ],
+  // Mailchimp has audience members, not companies.
+  defaultEvents: EVENT_TYPES.filter((type) => !type.startsWith('CRM_COMPANY_')),
   accountKey: (_settings, credentials) => accountKeyOf(credentials),
   createClient: (ctx) => createMailchimpClient(ctx),
 });
