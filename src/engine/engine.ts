@@ -87,6 +87,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
   const processor = createSyncProcessor({
     runtime: (id) => registry.get(id),
     submit: (rt, item) => workers.submit(rt, item),
+    addJob: (id, items, opts) => workers.addJob(id, items, opts),
     latest,
     logger,
     onPausedDelay: (id) => workers.notePausedBacklog(id),
@@ -100,6 +101,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     registry,
     logger,
     processor,
+    coalesceMs: options.coalesceMs ?? 200,
     flush: (rt, items) =>
       syncBatch(rt, items, {
         db,
@@ -129,9 +131,13 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
   });
   const route = createRouter({
     runtimesFor: (organizationId) => registry.forOrganization(organizationId),
-    enqueue: (id, job) => workers.enqueue(id, job),
+    enqueueDelta: async (id, job) => {
+      await workers.enqueue(id, job);
+    },
+    enqueueState: async (rt, item) => {
+      await workers.enqueueState(rt, item);
+    },
     latest,
-    coalesceMs: options.coalesceMs ?? 200,
   });
 
   const eventsQueue = createEventsQueue(ctx.redis(), prefix);

@@ -5,17 +5,23 @@ import { MicroBatcher } from './micro-batcher.js';
 import type { RecordOrder } from './record-order.js';
 
 /**
- * The newest pending state change of each record, per integration. BullMQ's deduplication
- * coalesces a record's pending jobs into one, but an event arriving while that job waits in a
- * backlog is dropped by it; this store keeps that event, and the job syncs whatever is newest
- * here when it runs. So coalescing never loses the last state.
+ * Which change of each record is the newest routed, per integration: what makes coalescing
+ * work. Every state change gets a place in a sync job; when a job reaches a record whose newest
+ * change is a later one, it skips it (`superseded`): the later change's own job pushes the
+ * newest state. So a record changed 20 times while its jobs wait is pushed once or twice, never
+ * with an older state after a newer one, and the last state is never lost (it always has a job).
+ *
+ * Only the change's id and order are stored (no snapshot): a few dozen bytes per record, written
+ * once per event and read once per sync. Entries expire after ENTRY_TTL_MS instead of being
+ * deleted after each sync (one Redis command less per record); a job older than that syncs its
+ * change, and the link's order check still keeps an older state from overwriting a newer one.
  *
  * Every call is micro-batched into one Redis pipeline: the store is on the path of every
  * event, and one round trip per event each way would cost more than the sync itself.
  */
 const SET_IF_NEWER = `
--- KEYS[1] record key; ARGV: version ('' = none), updatedAt ms, event id, event json, ttl ms
--- Returns 1 when stored, 0 when the stored event is newer.
+-- KEYS[1] record key; ARGV: version ('' = none), updatedAt ms, event id, ttl ms
+-- Returns 1 when stored, 0 when the stored change is newer.
 local current = redis.call('HMGET', KEYS[1], 'v', 'u')
 if current[2] then
   local newer
@@ -26,48 +32,44 @@ if current[2] then
   end
   if not newer then return 0 end
 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'u', ARGV[2], 'id', ARGV[3], 'e', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'u', ARGV[2], 'id', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
-const DELETE_IF_SAME = `
--- KEYS[1] record key; ARGV[1] event id synced. Deletes only if no newer event arrived meanwhile.
-if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-const TTL_MS = 7 * 24 * 3600_000;
+/** Longer than a sync job normally waits (coalescing, rate-limit backlog, a short pause). */
+const ENTRY_TTL_MS = 6 * 3600_000;
 const BATCH = { maxSize: 500, windowMs: 1 };
 
-type Offer = { key: string; event: CrmEvent; order: RecordOrder };
+type Offer = { key: string; eventId: string; order: RecordOrder };
+
+/** A record's newest routed change. */
+export interface NewestChange {
+  eventId: string;
+  order: RecordOrder;
+}
 
 export class LatestSnapshotStore {
   private readonly offers: MicroBatcher<Offer, boolean>;
-  private readonly reads: MicroBatcher<string, CrmEvent | null>;
-  private readonly clears: MicroBatcher<{ key: string; eventId: string }, undefined>;
+  private readonly reads: MicroBatcher<string, NewestChange | null>;
 
   constructor(
     redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('crmSyncSetIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER });
-    redis.defineCommand('crmSyncDeleteIfSame', { numberOfKeys: 1, lua: DELETE_IF_SAME });
-    type Scripted = {
-      crmSyncSetIfNewer(...args: string[]): void;
-      crmSyncDeleteIfSame(...args: string[]): void;
-    };
+    redis.defineCommand('crmSyncOfferNewest', { numberOfKeys: 1, lua: SET_IF_NEWER });
+    type Scripted = { crmSyncOfferNewest(...args: string[]): void };
     this.offers = new MicroBatcher({
-      name: 'latest-snapshot offers',
+      name: 'newest-change offers',
       ...BATCH,
       flush: async (items) => {
         const pipeline = redis.pipeline();
-        for (const { key, event, order } of items) {
-          (pipeline as unknown as Scripted).crmSyncSetIfNewer(
+        for (const { key, eventId, order } of items) {
+          (pipeline as unknown as Scripted).crmSyncOfferNewest(
             key,
             order.version === null ? '' : String(order.version),
             String(order.updatedAt ?? 0),
-            event.id,
-            JSON.stringify(event),
-            String(TTL_MS),
+            eventId,
+            String(ENTRY_TTL_MS),
           );
         }
         return (await pipeline.exec())!.map(([error, stored]) => {
@@ -77,48 +79,36 @@ export class LatestSnapshotStore {
       },
     });
     this.reads = new MicroBatcher({
-      name: 'latest-snapshot reads',
+      name: 'newest-change reads',
       ...BATCH,
       flush: async (keys) => {
         const pipeline = redis.pipeline();
-        for (const key of keys) pipeline.hget(key, 'e');
-        // Stored by `offer` from an event the consumer validated: not parsed with zod again.
-        return (await pipeline.exec())!.map(([error, raw]) => {
+        for (const key of keys) pipeline.hmget(key, 'id', 'v', 'u');
+        return (await pipeline.exec())!.map(([error, fields]) => {
           if (error) throw error;
-          return typeof raw === 'string' ? (JSON.parse(raw) as CrmEvent) : null;
+          const [id, v, u] = fields as (string | null)[];
+          if (typeof id !== 'string') return null;
+          return { eventId: id, order: { version: v ? Number(v) : null, updatedAt: u ? Number(u) : null } };
         });
-      },
-    });
-    this.clears = new MicroBatcher({
-      name: 'latest-snapshot clears',
-      ...BATCH,
-      flush: async (items) => {
-        const pipeline = redis.pipeline();
-        for (const { key, eventId } of items)
-          (pipeline as unknown as Scripted).crmSyncDeleteIfSame(key, eventId);
-        await pipeline.exec();
-        return items.map(() => undefined);
       },
     });
   }
 
   private key(integrationId: string, ref: EntityRef): string {
-    return `${this.prefix}:latest:${integrationId}:${ref.entityType}:${ref.entityId}`;
+    return `${this.prefix}:newest:${integrationId}:${ref.entityType}:${ref.entityId}`;
   }
 
+  /** Records `event` as the record's newest change unless a newer one is known; true if it is. */
   offer(integrationId: string, ref: EntityRef, event: CrmEvent, order: RecordOrder): Promise<boolean> {
-    return this.offers.add({ key: this.key(integrationId, ref), event, order });
+    return this.offers.add({ key: this.key(integrationId, ref), eventId: event.id, order });
   }
 
-  get(integrationId: string, ref: EntityRef): Promise<CrmEvent | null> {
+  /** The record's newest routed change, or null when none is known (or it expired). */
+  newest(integrationId: string, ref: EntityRef): Promise<NewestChange | null> {
     return this.reads.add(this.key(integrationId, ref));
   }
 
-  clear(integrationId: string, ref: EntityRef, syncedEventId: string): Promise<undefined> {
-    return this.clears.add({ key: this.key(integrationId, ref), eventId: syncedEventId });
-  }
-
   async close(): Promise<void> {
-    await Promise.all([this.offers.close(), this.reads.close(), this.clears.close()]);
+    await Promise.all([this.offers.close(), this.reads.close()]);
   }
 }

@@ -4,7 +4,7 @@ import type { Db } from '../store/db.js';
 import { type FailureRow, getFailure, listFailures, markReplaying } from '../store/failures-repo.js';
 import { entityRefOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
-import { SYNC_BACKOFF_TYPE, type SyncJobInput } from './sync-job.js';
+import { type SyncJobInput, syncJobOptions } from './sync-job.js';
 
 export interface ReplaySelection {
   ids?: number[];
@@ -66,16 +66,11 @@ export async function replayFailures(deps: ReplayDeps, selection: ReplaySelectio
     const operation = rt.operationFor(event.type, ref.entityType)!;
     const data: SyncJobInput = {
       integrationId: rt.integration.id,
-      ...ref,
-      operation,
-      event,
-      replayOf: failure.id,
+      items: [{ ...ref, operation, event, replayOf: failure.id }],
     };
-    await deps.queueFor(rt.integration.id).add(event.type, data, {
+    await deps.queueFor(rt.integration.id).add('replay', data, {
+      ...syncJobOptions('live'),
       jobId: `replay-${failure.id}-${claimed.replayCount + 1}`,
-      attempts: rt.retry.attempts * 2 + 1,
-      backoff: { type: SYNC_BACKOFF_TYPE },
-      removeOnComplete: { age: 3600, count: 1000 },
     });
     results.push({ ...base, status: 'queued' });
   }

@@ -5,7 +5,7 @@ import { classOf, entityRefOf, snapshotOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
 import type { LatestSnapshotStore } from './latest-snapshot-store.js';
 import { orderOf } from './record-order.js';
-import { SYNC_BACKOFF_TYPE, type SyncJobInput } from './sync-job.js';
+import { type SyncJobInput, type SyncJobItemInput, syncJobOptions } from './sync-job.js';
 
 export interface RouteDecision {
   integrationId: string;
@@ -41,17 +41,21 @@ export function routeEvent(event: CrmEvent, runtimes: readonly IntegrationRuntim
 
 export interface RouterDeps {
   runtimesFor(organizationId: string): Promise<IntegrationRuntime[]>;
-  enqueue(integrationId: string, job: { name: string; data: SyncJobInput; opts: JobsOptions }): Promise<void>;
+  /** A delta (a tag, a note): a job of its own whose id is the event's (exactly-once fan-out). */
+  enqueueDelta(
+    integrationId: string,
+    job: { name: string; data: SyncJobInput; opts: JobsOptions },
+  ): Promise<void>;
+  /** A record's state change: grouped with others routed at the same moment into one job. */
+  enqueueState(rt: IntegrationRuntime, item: SyncJobItemInput): Promise<void>;
   latest: LatestSnapshotStore;
-  /** How long a state change waits for newer ones of the same record before it is pushed. */
-  coalesceMs: number;
 }
 
 /**
- * Fans an event out to one sync job per routed integration. Idempotent: the job id is the event
- * id within the integration's queue, so a redelivered event enqueues nothing new. State changes
- * of one record coalesce (BullMQ deduplication: a delayed job is replaced by the newer one, and
- * one arriving while the job runs becomes the next job), backed by the latest-snapshot store.
+ * Fans an event out to every routed integration. A state change (upsert, archive, merge) is
+ * recorded as its record's newest change, then joins the integration's next batch job; a job
+ * that later reaches an older change of the record skips it (see LatestSnapshotStore). A delta
+ * is a job of its own with the event id as job id, so a redelivered event adds nothing.
  */
 export function createRouter(deps: RouterDeps) {
   return async function route(event: CrmEvent, priority: 'live' | 'bulk' = 'live'): Promise<RouteDecision[]> {
@@ -62,30 +66,22 @@ export function createRouter(deps: RouterDeps) {
       decisions.map(async (decision, i) => {
         if (!decision.routed) return;
         const rt = runtimes[i]!;
+        const integrationId = rt.integration.id;
         const operation = rt.operationFor(event.type, ref.entityType)!;
-        const data: SyncJobInput = { integrationId: rt.integration.id, ...ref, operation, event, priority };
-        const opts: JobsOptions = {
-          jobId: jobIdFor(event.id),
-          attempts: rt.retry.attempts * 2 + 1,
-          backoff: { type: SYNC_BACKOFF_TYPE },
-          removeOnComplete: { age: 3600, count: 1000 },
-          removeOnFail: { age: 7 * 86_400 },
-          ...(priority === 'bulk' ? { priority: 10 } : {}),
-        };
-        const enqueue = () => deps.enqueue(rt.integration.id, { name: event.type, data, opts });
+        const item: SyncJobItemInput = { ...ref, operation, event, priority };
         if (classOf(operation) !== 'state') {
-          await enqueue();
+          await deps.enqueueDelta(integrationId, {
+            name: event.type,
+            data: { integrationId, items: [item] },
+            opts: { ...syncJobOptions(priority), jobId: jobIdFor(event.id) },
+          });
           return;
         }
-        opts.delay = deps.coalesceMs;
-        opts.deduplication = {
-          id: `${ref.entityType}.${ref.entityId}`,
-          replace: true,
-          keepLastIfActive: true,
-        };
-        // Concurrently: the job carries this event itself; the store only matters for a newer
-        // one arriving while the job waits, and an entry that lands late is older, so ignored.
-        await Promise.all([deps.latest.offer(rt.integration.id, ref, event, orderOf(event)), enqueue()]);
+        // Concurrently: the offer only matters to jobs that run after this one is queued.
+        await Promise.all([
+          deps.latest.offer(integrationId, ref, event, orderOf(event)),
+          deps.enqueueState(rt, item),
+        ]);
       }),
     );
     return decisions;

@@ -32,6 +32,8 @@ export interface SyncItem {
   /** Replays push even when the link says this event was synced. */
   force?: boolean | undefined;
   priority?: 'live' | 'bulk' | undefined;
+  /** A later change of the record was routed (its own job pushes it): only logged as skipped. */
+  superseded?: boolean | undefined;
 }
 
 export type SyncOutcome =
@@ -105,6 +107,11 @@ async function syncRound(
 
   items.forEach((item, index) => {
     const link = links.get(linkKey(item.ref.entityType, item.ref.entityId)) ?? null;
+    if (item.superseded) {
+      outcomes[index] = { kind: 'skipped', reason: 'superseded' };
+      log.push(logEntry(rt, item, 'skip', 'skipped', 0, 'superseded', link?.externalId));
+      return;
+    }
     const mapping = rt.mappings[item.ref.entityType];
     const snapshot = snapshotOf(item.event);
     const mapped = mapping ? mapping.push(snapshot) : { payload: {}, issues: [] };

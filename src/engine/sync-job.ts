@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { OPERATIONS } from '../connectors/types.js';
 import type { CrmEvent } from '../events/envelope.js';
@@ -7,9 +8,8 @@ export function syncQueueName(integrationId: string): string {
   return `sync-${integrationId}`;
 }
 
-/** What the router puts on an integration's sync queue: one record, one operation. */
-export const SyncJobData = z.object({
-  integrationId: z.string(),
+/** One record to sync, as it travels on a sync queue. */
+export const SyncJobItem = z.object({
   entityType: z.enum(['contact', 'company', 'activity', 'list_membership']),
   entityId: z.string(),
   operation: z.enum(OPERATIONS),
@@ -19,28 +19,40 @@ export const SyncJobData = z.object({
     (v) => typeof v === 'object' && v !== null && 'id' in v && 'type' in v && 'data' in v,
   ),
   priority: z.enum(['live', 'bulk']).default('live'),
-  /** Set by `crm-sync replay`: the dead letter this job re-runs. */
+  /** Failed attempts of this record so far (a retry is a new job carrying the count). */
+  attemptsMade: z.number().int().nonnegative().default(0),
+  /** Set by `crm-sync replay`: the dead letter this item re-runs. */
   replayOf: z.number().int().optional(),
   force: z.boolean().optional(),
+});
+export type SyncJobItem = z.infer<typeof SyncJobItem>;
+export type SyncJobItemInput = z.input<typeof SyncJobItem>;
+
+/**
+ * A sync job: records of one integration. The router groups the state changes routed within the
+ * coalescing window into one job (up to the connector's batch size), so a backlog of 10,000
+ * contact updates is 100 jobs, not 10,000; a delta (a tag, a note) is a job of its own whose id
+ * is the event's, which makes its fan-out exactly-once.
+ */
+export const SyncJobData = z.object({
+  integrationId: z.string(),
+  items: z.array(SyncJobItem).min(1),
 });
 export type SyncJobData = z.infer<typeof SyncJobData>;
 export type SyncJobInput = z.input<typeof SyncJobData>;
 
-/** Thrown by the processor to have BullMQ retry after `delayMs` (the custom backoff reads it). */
-export class RetryLater extends Error {
-  override name = 'RetryLater';
-  constructor(
-    message: string,
-    readonly delayMs: number,
-  ) {
-    super(message);
-  }
-}
-
-export const SYNC_BACKOFF_TYPE = 'crm-sync';
-
-/** BullMQ's custom backoff: the delay the engine's retry policy chose for this failure. */
-export function syncBackoffStrategy(_attemptsMade: number, type?: string, error?: Error): number {
-  if (type === SYNC_BACKOFF_TYPE && error instanceof RetryLater) return error.delayMs;
-  return 1000;
+/**
+ * What every sync job gets. The records' own failures are retried item by item (a new job
+ * carries the attempt count); the job's attempts only cover a failure of the engine itself
+ * (Postgres or Redis away mid-job), where re-running the whole job is safe: synced records are
+ * skipped as unchanged.
+ */
+export function syncJobOptions(priority: 'live' | 'bulk'): JobsOptions {
+  return {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 7 * 86_400 },
+    ...(priority === 'bulk' ? { priority: 10 } : {}),
+  };
 }

@@ -6,7 +6,7 @@ import type { IntegrationRuntime } from './integration-runtime.js';
 import type { LatestSnapshotStore } from './latest-snapshot-store.js';
 import { compareOrder, orderOf } from './record-order.js';
 import type { SyncItem, SyncOutcome } from './sync-batch.js';
-import { RetryLater, SyncJobData } from './sync-job.js';
+import { SyncJobData, type SyncJobItem, type SyncJobItemInput } from './sync-job.js';
 
 /** How long a job of a paused integration waits before it looks again. */
 export const PAUSED_RECHECK_MS = 30_000;
@@ -16,6 +16,8 @@ export const BULK_QUOTA_RESERVE = 0.1;
 export interface ProcessorDeps {
   runtime(integrationId: string): Promise<IntegrationRuntime | null>;
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome>;
+  /** Adds a job of records to the integration's queue (follow-ups, retries, records held by a pause). */
+  addJob(integrationId: string, items: SyncJobItemInput[], opts: { delay?: number }): Promise<unknown>;
   latest: LatestSnapshotStore;
   logger: Logger;
   /** A job was put aside while its integration is paused (so a resume can bring it back). */
@@ -24,79 +26,115 @@ export interface ProcessorDeps {
   onReplayed?: (failureId: number, outcome: SyncOutcome) => Promise<void>;
 }
 
-export type SyncJobResult = { outcome: SyncOutcome['kind']; detail?: string | number | null };
+export type SyncJobResult = Record<SyncOutcome['kind'], number>;
 
 /**
- * The BullMQ processor of an integration's sync queue: picks the newest pending state of the
- * record, hands it to the integration's micro-batcher, and turns the outcome into what BullMQ
- * should do (complete, retry after a delay, or wait while the integration is paused).
+ * The BullMQ processor of an integration's sync queue. A job holds records; each goes through
+ * the integration's micro-batcher unless a later change of it was routed (that change's job
+ * pushes it), and each outcome is handled on its own: a retryable failure goes to a retry job
+ * with its attempt count and backoff, and records stopped by a pause wait in a held job.
  */
 export function createSyncProcessor(deps: ProcessorDeps) {
   return async function processSyncJob(job: Job, token?: string): Promise<SyncJobResult> {
     const data = SyncJobData.parse(job.data);
+    const result: SyncJobResult = {
+      synced: 0,
+      skipped: 0,
+      retry: 0,
+      dead_lettered: 0,
+      paused: 0,
+    };
     const rt = await deps.runtime(data.integrationId);
-    if (!rt?.integration.enabled) return { outcome: 'skipped', detail: 'integration deleted or disabled' };
-
+    if (!rt?.integration.enabled) {
+      result.skipped = data.items.length;
+      return result;
+    }
     if (rt.integration.status === 'paused') {
       deps.onPausedDelay?.(rt.integration.id);
       const until = rt.integration.pausedUntil?.getTime() ?? 0;
       return delay(job, token, Math.max(Date.now() + PAUSED_RECHECK_MS, until));
     }
     if (
-      data.priority === 'bulk' &&
+      data.items.every((i) => i.priority === 'bulk') &&
       rt.quota &&
       rt.quota.dailyRemaining < rt.quota.dailyMax * BULK_QUOTA_RESERVE
     ) {
       return delay(job, token, Math.max(Date.now() + 5 * 60_000, rt.quota.resetsAt?.getTime() ?? 0));
     }
 
-    const ref: EntityRef = { entityType: data.entityType, entityId: data.entityId };
-    let event = data.event;
-    if (classOf(data.operation) === 'state') {
-      const newest = await deps.latest.get(rt.integration.id, ref);
-      if (newest && compareOrder(orderOf(newest), orderOf(event)) > 0) event = newest;
-    }
-    const log = deps.logger.child({
-      integration: rt.integration.key,
-      eventId: event.id,
-      correlationId: event.correlationId ?? undefined,
-      jobId: job.id,
-    });
-
-    const outcome = await deps.submit(rt, {
-      event,
-      ref,
-      operation: data.operation,
-      attemptsMade: job.attemptsMade,
-      force: data.force,
-      priority: data.priority,
-    });
-    if (data.replayOf !== undefined) await deps.onReplayed?.(data.replayOf, outcome);
-
-    switch (outcome.kind) {
-      case 'synced':
-      case 'skipped':
-        if (classOf(data.operation) === 'state') {
-          // Not awaited: an entry left behind is the synced event or an older one, which the
-          // next job of the record ignores.
-          deps.latest.clear(rt.integration.id, ref, event.id).catch(() => {});
+    const outcomes = await Promise.all(
+      data.items.map(async (item) => {
+        const ref: EntityRef = { entityType: item.entityType, entityId: item.entityId };
+        const { event } = item;
+        // A later change of the record was routed: its own job pushes the newest state.
+        let superseded = false;
+        if (classOf(item.operation) === 'state' && item.replayOf === undefined) {
+          const newest = await deps.latest.newest(rt.integration.id, ref);
+          superseded =
+            newest !== null && newest.eventId !== event.id && compareOrder(newest.order, orderOf(event)) > 0;
         }
-        log.debug({ outcome: outcome.kind }, 'record synced');
-        return {
-          outcome: outcome.kind,
-          detail: outcome.kind === 'synced' ? outcome.externalId : outcome.reason,
-        };
-      case 'dead_lettered':
-        log.warn({ failureId: outcome.failureId, kind: outcome.error.kind }, 'record dead-lettered');
-        return { outcome: outcome.kind, detail: outcome.failureId };
-      case 'retry':
-        log.info({ delayMs: outcome.delayMs, kind: outcome.error.kind }, 'record will be retried');
-        throw new RetryLater(outcome.error.message, outcome.delayMs);
-      case 'paused':
-        log.warn({ reason: outcome.reason }, 'integration paused');
-        deps.onPausedDelay?.(rt.integration.id);
-        return delay(job, token, Math.max(Date.now() + PAUSED_RECHECK_MS, outcome.untilMs ?? 0));
+        const outcome = await deps.submit(rt, {
+          event,
+          ref,
+          operation: item.operation,
+          attemptsMade: item.attemptsMade,
+          force: item.force,
+          priority: item.priority,
+          superseded,
+        });
+        return { item, event, outcome };
+      }),
+    );
+
+    const held: SyncJobItem[] = [];
+    const retries = new Map<number, SyncJobItem[]>();
+    let heldUntil = 0;
+    await Promise.all(
+      outcomes.map(async ({ item, event, outcome }) => {
+        result[outcome.kind] += 1;
+        if (item.replayOf !== undefined) await deps.onReplayed?.(item.replayOf, outcome);
+        const log = () =>
+          deps.logger.child({
+            integration: rt.integration.key,
+            eventId: event.id,
+            correlationId: event.correlationId ?? undefined,
+            jobId: job.id,
+          });
+        switch (outcome.kind) {
+          case 'synced':
+          case 'skipped':
+            return;
+          case 'dead_lettered':
+            log().warn({ failureId: outcome.failureId, kind: outcome.error.kind }, 'record dead-lettered');
+            return;
+          case 'retry': {
+            log().info({ delayMs: outcome.delayMs, kind: outcome.error.kind }, 'record will be retried');
+            // Records of one batch usually fail together with the same backoff: group them by
+            // delay (rounded to 100 ms) so a failed batch is retried as a batch.
+            const delayMs = Math.ceil(outcome.delayMs / 100) * 100;
+            const group = retries.get(delayMs) ?? [];
+            group.push({ ...item, attemptsMade: item.attemptsMade + 1 });
+            retries.set(delayMs, group);
+            return;
+          }
+          case 'paused':
+            log().warn({ reason: outcome.reason }, 'integration paused');
+            heldUntil = Math.max(heldUntil, outcome.untilMs ?? 0);
+            held.push(item);
+            return;
+        }
+      }),
+    );
+
+    const id = rt.integration.id;
+    for (const [delayMs, items] of retries) await deps.addJob(id, items, { delay: delayMs });
+    if (held.length > 0) {
+      deps.onPausedDelay?.(id);
+      await deps.addJob(id, held, {
+        delay: Math.max(PAUSED_RECHECK_MS, heldUntil - Date.now()),
+      });
     }
+    return result;
   };
 }
 

@@ -4,7 +4,7 @@ import type { IntegrationRuntime } from './integration-runtime.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
 import type { SyncItem, SyncOutcome } from './sync-batch.js';
-import { syncBackoffStrategy, syncQueueName } from './sync-job.js';
+import { type SyncJobItemInput, syncJobOptions, syncQueueName } from './sync-job.js';
 
 export type BulkJob = { name: string; data: unknown; opts: JobsOptions };
 
@@ -15,12 +15,23 @@ export interface SyncWorkersDeps {
   logger: Logger;
   processor: (job: import('bullmq').Job, token?: string) => Promise<unknown>;
   flush: (rt: IntegrationRuntime, items: SyncItem[]) => Promise<SyncOutcome[]>;
+  /** How long a batch job of state changes waits before it runs, so that rapid changes coalesce. */
+  coalesceMs: number;
 }
 
 /**
+ * State changes routed within this window become one job: long enough to group what a busy
+ * consumer routes at once, short enough that the router's wait for the job to be in Redis (the
+ * crm-events job completes only then) stays negligible.
+ */
+const STATE_BATCH_WINDOW_MS = 10;
+
+/**
  * One BullMQ worker per enabled integration's sync queue, and one micro-batcher per
- * integration runtime. Concurrency is four times the connector's batch size so batches fill
- * while earlier ones wait for the account's rate budget or are in flight.
+ * integration runtime. A job holds many records, and the micro-batcher regroups the records of
+ * the jobs running at once into the connector's batch calls. Concurrency lets about four
+ * provider batches be pending (one in flight, the next ones filling while they wait for the
+ * account's rate budget) at the usual job size under load (about ten records).
  */
 export class SyncWorkers {
   private readonly workers = new Map<string, Worker>();
@@ -29,6 +40,7 @@ export class SyncWorkers {
   private readonly allBatchers = new Set<MicroBatcher<SyncItem, SyncOutcome>>();
   private queueConnection: ConnectionOptions | undefined;
   private readonly enqueuers = new Map<string, MicroBatcher<BulkJob, undefined>>();
+  private readonly stateBatchers = new Map<string, MicroBatcher<SyncJobItemInput, undefined>>();
   /** Integrations whose jobs this process put aside while they were paused, and since when. */
   private readonly pausedBacklog = new Map<string, number>();
 
@@ -71,6 +83,41 @@ export class SyncWorkers {
     return enqueuer.add(job);
   }
 
+  /**
+   * Adds a record's state change to the integration's next batch job (one per priority). The
+   * job waits `coalesceMs` before it runs; changes of its records arriving meanwhile only update
+   * the latest-snapshot store.
+   */
+  enqueueState(rt: IntegrationRuntime, item: SyncJobItemInput): Promise<undefined> {
+    const integrationId = rt.integration.id;
+    const priority = item.priority ?? 'live';
+    const key = `${integrationId}:${priority}`;
+    let batcher = this.stateBatchers.get(key);
+    if (!batcher) {
+      batcher = new MicroBatcher<SyncJobItemInput, undefined>({
+        name: `sync batches ${rt.integration.key}`,
+        maxSize: rt.connector.batchSize,
+        windowMs: STATE_BATCH_WINDOW_MS,
+        flush: async (items) => {
+          await this.addJob(integrationId, items, { delay: this.deps.coalesceMs });
+          return items.map(() => undefined);
+        },
+      });
+      this.stateBatchers.set(key, batcher);
+    }
+    return batcher.add(item);
+  }
+
+  /** One job of records for the integration (a batch, a follow-up, retries, records held by a pause). */
+  addJob(integrationId: string, items: SyncJobItemInput[], opts: JobsOptions = {}): Promise<undefined> {
+    const priority = items.every((i) => i.priority === 'bulk') ? 'bulk' : 'live';
+    return this.enqueue(integrationId, {
+      name: 'sync-batch',
+      data: { integrationId, items },
+      opts: { ...syncJobOptions(priority), ...opts },
+    });
+  }
+
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome> {
     let batcher = this.batchers.get(rt);
     if (!batcher) {
@@ -109,12 +156,11 @@ export class SyncWorkers {
       if (this.workers.has(integration.id)) continue;
       const rt = await this.deps.registry.get(integration.id).catch(() => null);
       if (!rt) continue;
-      const concurrency = Math.min(1000, Math.max(20, rt.connector.batchSize * 4));
+      const concurrency = Math.min(200, Math.max(16, Math.ceil((rt.connector.batchSize * 4) / 10)));
       const worker = new Worker(syncQueueName(integration.id), this.deps.processor, {
         connection: this.deps.connection(),
         prefix: this.deps.prefix,
         concurrency,
-        settings: { backoffStrategy: syncBackoffStrategy },
       });
       worker.on('error', (error) =>
         this.deps.logger.error({ integration: integration.key, err: error.message }, 'sync worker error'),
@@ -132,6 +178,7 @@ export class SyncWorkers {
   /** Graceful: stop taking jobs, let active ones finish (their batches flush), close queues. */
   async close(): Promise<void> {
     const closing = [...this.workers.values()].map((w) => w.close());
+    await Promise.all([...this.stateBatchers.values()].map((b) => b.close()));
     await Promise.all([...this.allBatchers].map((b) => b.flush()));
     await Promise.all(closing);
     await Promise.all([...this.allBatchers].map((b) => b.close()));

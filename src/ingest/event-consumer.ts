@@ -65,8 +65,8 @@ type Outcome = 'processed' | 'duplicate' | 'unknown_type' | 'rejected';
  *
  * Order of operations: the id is recorded only after `onEvent` returned. A crash or error in
  * between means the event is handled again on retry, never lost. That is safe because the
- * router's fan-out is idempotent by job id (one sync job per event and integration), so a retry
- * after a partial fan-out re-adds the jobs that exist (no-ops) and adds the missing ones.
+ * router's fan-out is idempotent: a delta's job id is the event id (re-adding it is a no-op), and
+ * a state change routed again is skipped at sync time (its link already holds the event).
  *
  * Retries are decided here, not by the job's `attempts` option, because the CRM publishes
  * jobs with whatever options it likes (usually none): any error is retried with backoff up to
