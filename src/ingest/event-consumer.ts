@@ -83,26 +83,32 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   const processed = new ProcessedIds(db);
   const policy: RetryPolicy = { ...CONSUMER_RETRY_POLICY, ...options.retry };
 
-  async function handle(job: Job, log: Logger): Promise<Outcome> {
+  async function handle(job: Job, log: () => Logger): Promise<Outcome> {
     const parsed = parseEvent(job.data);
     if (parsed.kind === 'invalid') {
       const failureId = await deadLetterInvalidEvent(db, job.data, parsed, job.id);
       eventsInvalidTotal.inc({ via: 'queue' });
-      log.warn({ failureId, issues: parsed.issues.length }, 'malformed event dead-lettered');
+      log().warn({ failureId, issues: parsed.issues.length }, 'malformed event dead-lettered');
       return 'rejected';
     }
     if (parsed.kind === 'unknown_type') {
       eventsUnknownTotal.inc({ type: typeLabel(parsed.envelope.type) });
-      log.info('event of unknown type acknowledged');
+      log().info('event of unknown type acknowledged');
       return 'unknown_type';
     }
     const { event } = parsed;
     if (await processed.has(event.id)) {
       eventsDuplicateTotal.inc({ via: 'queue' });
-      log.debug('duplicate event skipped');
+      log().debug('duplicate event skipped');
       return 'duplicate';
     }
-    await onEvent(event, { jobId: job.id!, attempt: job.attemptsStarted, logger: log });
+    await onEvent(event, {
+      jobId: job.id!,
+      attempt: job.attemptsStarted,
+      get logger() {
+        return log();
+      },
+    });
     await processed.mark(event.id, event.type);
     eventsProcessedTotal.inc({ type: event.type });
     return 'processed';
@@ -110,16 +116,19 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
   const processor: Processor = async (job, token) => {
     const data = job.data as Record<string, unknown> | null;
-    const log = logger.child({
-      jobId: job.id,
-      eventId: typeof data?.id === 'string' ? data.id : undefined,
-      eventType: job.name,
-      correlationId: typeof data?.correlationId === 'string' ? data.correlationId : undefined,
-    });
+    // Made when something is logged: a child logger per event costs more than most events' handling.
+    let child: Logger | undefined;
+    const log = () =>
+      (child ??= logger.child({
+        jobId: job.id,
+        eventId: typeof data?.id === 'string' ? data.id : undefined,
+        eventType: job.name,
+        correlationId: typeof data?.correlationId === 'string' ? data.correlationId : undefined,
+      }));
     try {
       return await handle(job, log);
     } catch (error) {
-      return retryOrGiveUp(job, token, error, log);
+      return retryOrGiveUp(job, token, error, log());
     }
   };
 
