@@ -186,3 +186,38 @@ export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<voi
     } while (cursor !== '0');
   }
 }
+
+/**
+ * A publisher in a process of its own (bench/publisher.ts), started and connected ahead of the
+ * measurement. `publish(count)` sends the events the way the CRM would (`addBulk` in slices of
+ * 1,000) and resolves with each event's `occurredAt` once the last slice is on the queue.
+ */
+export async function startPublisher(
+  stack: BenchStack,
+): Promise<{ publish(count: number): Promise<number[]> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/publisher.ts'], {
+    env: { ...process.env, ...stack.env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  let out = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  // 'close', not 'exit': it comes after the child's stdout has been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  await until('the publisher process', async () => out.includes('publisher ready\n'), 30_000);
+  return {
+    async publish(count) {
+      out = '';
+      child.stdin!.write(`${count}\n`);
+      const code = await exited;
+      process.removeListener('exit', kill);
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{'))
+        throw new Error(`bench: the publisher failed (exit ${code}): ${out}`);
+      return (JSON.parse(line) as { occurredAt: number[] }).occurredAt;
+    },
+  };
+}

@@ -1,15 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Queue } from 'bullmq';
 import type { LoggedRequest } from '../../src/connectors/hubspot/sandbox/index.js';
-import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
-import {
-  publishContactCreates,
-  rssSampler,
-  spawnWorker,
-  startStack,
-  until,
-  waitForSyncWorker,
-} from '../lib.js';
+import { rssSampler, spawnWorker, startPublisher, startStack, until, waitForSyncWorker } from '../lib.js';
 
 const LIMIT = { max: 80, perMs: 10_000 };
 const TOKEN = 'pat-bench-hubspot';
@@ -102,6 +93,7 @@ export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_E
       relay: false,
       ...(split ? { role: 'sync' as const } : {}),
       ...(process.env.BENCH_CONCURRENCY ? { eventConcurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
+      ...(process.env.BENCH_COALESCE_MS ? { coalesceMs: Number(process.env.BENCH_COALESCE_MS) } : {}),
     });
     const router = split ? await spawnWorker(stack, 'events') : null;
     // BENCH_SYNC_PROCESSES=N: N-1 more sync worker processes beside this one.
@@ -121,13 +113,20 @@ export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_E
         events: ['CRM_CONTACT_CREATED'],
       });
       await waitForSyncWorker(stack, integrationId);
-      const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
-      const occurredAt = new Map<string, number>();
+      const publisher = await startPublisher(stack);
       const rss = rssSampler();
       const started = Date.now();
-      await publishContactCreates(queue, count, (e) =>
-        occurredAt.set(`contact:${e.data.id}`, Date.parse(e.occurredAt)),
-      );
+      const published = publisher.publish(count);
+      const trace: unknown[] = [];
+      const traceTimer = process.env.BENCH_TRACE
+        ? setInterval(() => {
+            const t = Date.now() - started;
+            void Promise.all([
+              stack.engine.eventsQueue.getJobCounts('waiting', 'active', 'completed'),
+              stack.engine.queueFor(integrationId).getJobCounts('delayed', 'waiting', 'active', 'completed'),
+            ]).then(([e, s]) => trace.push([t, e, s]));
+          }, 100)
+        : undefined;
       // When the events consumer has routed every event (the engine's other half of the work).
       let routedAt = 0;
       const watch = setInterval(() => {
@@ -153,8 +152,10 @@ export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_E
       );
       const seconds = (Date.now() - started) / 1000;
       clearInterval(watch);
+      clearInterval(traceTimer);
+      if (process.env.BENCH_TRACE) for (const t of trace) process.stderr.write(`${JSON.stringify(t)}\n`);
       const peakRssMb = rss.stop();
-      await queue.close();
+      const occurredAt = new Map((await published).map((at, i) => [`contact:${i}`, at]));
 
       const log = (await (await fetch(`${sandbox.url}/__sandbox/log`)).json()) as Arrival[];
       const served = log.filter((r) => !r.rateLimited);

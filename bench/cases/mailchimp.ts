@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadEnv } from '../../src/config/env.js';
 import { mailchimpConnector } from '../../src/connectors/mailchimp/index.js';
@@ -8,7 +7,6 @@ import type { PushRecord } from '../../src/connectors/types.js';
 import { buildRuntime } from '../../src/engine/integration-runtime.js';
 import { createRateLimiters } from '../../src/engine/rate-limiter.js';
 import { CrmEvent } from '../../src/events/envelope.js';
-import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
 import {
   type Integration,
   IntegrationConfig,
@@ -18,8 +16,8 @@ import { silentLogger } from '../../src/logging/logger.js';
 import {
   contactCreated,
   deleteBenchKeys,
-  publishContactCreates,
   rssSampler,
+  startPublisher,
   startStack,
   until,
   waitForSyncWorker,
@@ -35,7 +33,8 @@ import {
  */
 const LIST_ID = 'benchlist1';
 const PER_SECOND = 8;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+/** The events consumer's concurrency; the engine's default (200) unless BENCH_CONCURRENCY says. */
+const CONCURRENCY = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
 const CEILING = PER_SECOND * mailchimpConnector.batchSize;
 
 interface SandboxStats {
@@ -161,7 +160,7 @@ async function endToEnd(count: number) {
   const sandbox = await startSandboxProcess(apiKey);
   let stats: SandboxStats | undefined;
   const stack = await startStack({
-    eventConcurrency: CONCURRENCY,
+    ...(CONCURRENCY ? { eventConcurrency: CONCURRENCY } : {}),
     relay: false,
     ...(process.env.BENCH_COALESCE_MS ? { coalesceMs: Number(process.env.BENCH_COALESCE_MS) } : {}),
   }).catch((error: unknown) => {
@@ -171,11 +170,14 @@ async function endToEnd(count: number) {
   try {
     const integrationId = await stack.apply(integrationConfig(apiKey, sandbox.url));
     await waitForSyncWorker(stack, integrationId);
-    const queue = new Queue(CRM_EVENTS_QUEUE, { connection: stack.ctx.redis(), prefix: stack.prefix });
+    // The CRM publishes from a process of its own, as in a deployment.
+    const publisher = await startPublisher(stack);
     const rss = rssSampler();
     const started = performance.now();
-    await publishContactCreates(queue, count);
-    const published = performance.now();
+    let published = 0;
+    const publishing = publisher.publish(count).then(() => {
+      published = performance.now();
+    });
     // The sync log is written after the links: once every create has its row, both are complete.
     await until(
       'every member linked and logged',
@@ -199,7 +201,7 @@ async function endToEnd(count: number) {
          FROM crm_sync.sync_log WHERE integration_id = $1`,
       [integrationId],
     );
-    await queue.close();
+    await publishing;
     stats = await sandbox.stop();
     return {
       ...summary(count, seconds, stats),

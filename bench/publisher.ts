@@ -1,0 +1,34 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { CRM_EVENTS_QUEUE } from '../src/events/publish.js';
+import { publishContactCreates } from './lib.js';
+
+/**
+ * The CRM's side of a benchmark, in a process of its own as in a deployment: publishing 10,000
+ * events costs CPU that is the CRM's, not crm-sync's. Connects first, then waits for a line on
+ * stdin ("COUNT"), publishes, and answers one JSON line: each event's `occurredAt` (ms), by index.
+ */
+const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+const queue = new Queue(CRM_EVENTS_QUEUE, { connection: redis, prefix: process.env.CRM_SYNC_QUEUE_PREFIX! });
+await queue.waitUntilReady();
+process.stdout.write('publisher ready\n');
+
+let input = '';
+process.stdin.on('data', (chunk) => {
+  input += chunk.toString();
+  if (!input.includes('\n')) return;
+  const count = Number(input.trim());
+  const occurredAt: number[] = [];
+  void publishContactCreates(queue, count, (e) => occurredAt.push(Date.parse(e.occurredAt))).then(
+    async () => {
+      await queue.close();
+      redis.disconnect();
+      // Exit once the answer (a few hundred KB for 20,000 events) is through the pipe.
+      process.stdout.write(`${JSON.stringify({ occurredAt })}\n`, () => process.exit(0));
+    },
+    (error: unknown) => {
+      process.stderr.write(`publisher: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+});
