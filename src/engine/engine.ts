@@ -10,7 +10,7 @@ import { setIntegrationStatus } from '../store/integrations-repo.js';
 import { pruneProcessedEvents } from '../store/processed-events-repo.js';
 import { baseUrlsFromEnv } from './integration-runtime.js';
 import { integrationSourceFromDb } from './integration-source.js';
-import { LatestSnapshotStore } from './latest-snapshot-store.js';
+import { NewestChangeStore } from './newest-change-store.js';
 import { createRateLimiters } from './rate-limiter.js';
 import { type ReplayResult, type ReplaySelection, replayFailures } from './replay.js';
 import { createRouter, type RouteDecision } from './router.js';
@@ -74,7 +74,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     options.refreshMs ?? 2000,
     logger,
   );
-  const latest = new LatestSnapshotStore(ctx.redis(), prefix);
+  const latest = new NewestChangeStore(ctx.redis(), prefix);
   const writeBack = new WriteBackQueue({
     connection: () => ctx.redis(),
     prefix,
@@ -131,8 +131,8 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
   });
   const route = createRouter({
     runtimesFor: (organizationId) => registry.forOrganization(organizationId),
-    enqueueDelta: async (id, job) => {
-      await workers.enqueue(id, job);
+    enqueueDelta: async (id, item, jobId) => {
+      await workers.addJob(id, [item], { jobId }, item.event.type);
     },
     enqueueState: async (rt, item) => {
       await workers.enqueueState(rt, item);

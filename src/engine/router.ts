@@ -1,11 +1,10 @@
-import type { JobsOptions } from 'bullmq';
 import type { CrmEvent } from '../events/envelope.js';
 import { jobIdFor } from '../events/job-id.js';
 import { classOf, entityRefOf, snapshotOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
-import type { LatestSnapshotStore } from './latest-snapshot-store.js';
+import type { NewestChangeStore } from './newest-change-store.js';
 import { orderOf } from './record-order.js';
-import { type SyncJobInput, type SyncJobItemInput, syncJobOptions } from './sync-job.js';
+import type { SyncJobItemInput } from './sync-job.js';
 
 export interface RouteDecision {
   integrationId: string;
@@ -42,19 +41,16 @@ export function routeEvent(event: CrmEvent, runtimes: readonly IntegrationRuntim
 export interface RouterDeps {
   runtimesFor(organizationId: string): Promise<IntegrationRuntime[]>;
   /** A delta (a tag, a note): a job of its own whose id is the event's (exactly-once fan-out). */
-  enqueueDelta(
-    integrationId: string,
-    job: { name: string; data: SyncJobInput; opts: JobsOptions },
-  ): Promise<void>;
+  enqueueDelta(integrationId: string, item: SyncJobItemInput, jobId: string): Promise<void>;
   /** A record's state change: grouped with others routed at the same moment into one job. */
   enqueueState(rt: IntegrationRuntime, item: SyncJobItemInput): Promise<void>;
-  latest: LatestSnapshotStore;
+  latest: NewestChangeStore;
 }
 
 /**
  * Fans an event out to every routed integration. A state change (upsert, archive, merge) is
  * recorded as its record's newest change, then joins the integration's next batch job; a job
- * that later reaches an older change of the record skips it (see LatestSnapshotStore). A delta
+ * that later reaches an older change of the record skips it (see NewestChangeStore). A delta
  * is a job of its own with the event id as job id, so a redelivered event adds nothing.
  */
 export function createRouter(deps: RouterDeps) {
@@ -70,11 +66,7 @@ export function createRouter(deps: RouterDeps) {
         const operation = rt.operationFor(event.type, ref.entityType)!;
         const item: SyncJobItemInput = { ...ref, operation, event, priority };
         if (classOf(operation) !== 'state') {
-          await deps.enqueueDelta(integrationId, {
-            name: event.type,
-            data: { integrationId, items: [item] },
-            opts: { ...syncJobOptions(priority), jobId: jobIdFor(event.id) },
-          });
+          await deps.enqueueDelta(integrationId, item, jobIdFor(event.id));
           return;
         }
         // Concurrently: the offer only matters to jobs that run after this one is queued.

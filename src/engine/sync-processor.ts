@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EntityRef } from './entity-ref.js';
 import { classOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
-import type { LatestSnapshotStore } from './latest-snapshot-store.js';
+import type { NewestChangeStore } from './newest-change-store.js';
 import { compareOrder, orderOf } from './record-order.js';
 import type { SyncItem, SyncOutcome } from './sync-batch.js';
 import { SyncJobData, type SyncJobItem, type SyncJobItemInput } from './sync-job.js';
@@ -16,9 +16,9 @@ export const BULK_QUOTA_RESERVE = 0.1;
 export interface ProcessorDeps {
   runtime(integrationId: string): Promise<IntegrationRuntime | null>;
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome>;
-  /** Adds a job of records to the integration's queue (follow-ups, retries, records held by a pause). */
+  /** Adds a job of records to the integration's queue (retries, records held by a pause). */
   addJob(integrationId: string, items: SyncJobItemInput[], opts: { delay?: number }): Promise<unknown>;
-  latest: LatestSnapshotStore;
+  latest: NewestChangeStore;
   logger: Logger;
   /** A job was put aside while its integration is paused (so a resume can bring it back). */
   onPausedDelay?: (integrationId: string) => void;

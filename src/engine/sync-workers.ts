@@ -85,8 +85,8 @@ export class SyncWorkers {
 
   /**
    * Adds a record's state change to the integration's next batch job (one per priority). The
-   * job waits `coalesceMs` before it runs; changes of its records arriving meanwhile only update
-   * the latest-snapshot store.
+   * job waits `coalesceMs` before it runs, so that a change of the same record arriving meanwhile
+   * supersedes this one (see NewestChangeStore) and only the newest is pushed.
    */
   enqueueState(rt: IntegrationRuntime, item: SyncJobItemInput): Promise<undefined> {
     const integrationId = rt.integration.id;
@@ -108,11 +108,19 @@ export class SyncWorkers {
     return batcher.add(item);
   }
 
-  /** One job of records for the integration (a batch, a follow-up, retries, records held by a pause). */
-  addJob(integrationId: string, items: SyncJobItemInput[], opts: JobsOptions = {}): Promise<undefined> {
+  /**
+   * One job of records for the integration: a batch of state changes, a delta (named after its
+   * event type, with the event id as job id), retries, records held by a pause.
+   */
+  addJob(
+    integrationId: string,
+    items: SyncJobItemInput[],
+    opts: JobsOptions = {},
+    name = 'sync-batch',
+  ): Promise<undefined> {
     const priority = items.every((i) => i.priority === 'bulk') ? 'bulk' : 'live';
     return this.enqueue(integrationId, {
-      name: 'sync-batch',
+      name,
       data: { integrationId, items },
       opts: { ...syncJobOptions(priority), ...opts },
     });

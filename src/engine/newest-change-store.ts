@@ -48,7 +48,7 @@ export interface NewestChange {
   order: RecordOrder;
 }
 
-export class LatestSnapshotStore {
+export class NewestChangeStore {
   private readonly offers: MicroBatcher<Offer, boolean>;
   private readonly reads: MicroBatcher<string, NewestChange | null>;
 
