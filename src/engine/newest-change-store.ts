@@ -16,25 +16,44 @@ import type { RecordOrder } from './record-order.js';
  * deleted after each sync (one Redis command less per record); a job older than that syncs its
  * change, and the link's order check still keeps an older state from overwriting a newer one.
  *
- * Every call is micro-batched into one Redis pipeline: the store is on the path of every
- * event, and one round trip per event each way would cost more than the sync itself.
+ * Calls are micro-batched: the offers (or reads) made at the same moment are one script call,
+ * whose keys share the queue prefix (a hash tag such as `{crm-sync}` keeps them in one slot on
+ * Redis Cluster, as BullMQ's own keys need). The store is on the path of every event, and a
+ * command per event each way would cost more than the sync itself.
  */
-const SET_IF_NEWER = `
--- KEYS[1] record key; ARGV: version ('' = none), updatedAt ms, event id, ttl ms
--- Returns 1 when stored, 0 when the stored change is newer.
-local current = redis.call('HMGET', KEYS[1], 'v', 'u')
-if current[2] then
-  local newer
-  if ARGV[1] ~= '' and current[1] ~= '' and tonumber(ARGV[1]) ~= tonumber(current[1]) then
-    newer = tonumber(ARGV[1]) > tonumber(current[1])
-  else
-    newer = tonumber(ARGV[2]) >= tonumber(current[2])
+const OFFER_MANY = `
+-- KEYS: record keys. ARGV[1] ttl ms, then per key: version ('' = none), updatedAt ms, event id.
+-- Returns per key 1 when stored, 0 when the stored change is newer.
+local ttl = ARGV[1]
+local stored = {}
+for i, key in ipairs(KEYS) do
+  local version, updated, id = ARGV[i * 3 - 1], ARGV[i * 3], ARGV[i * 3 + 1]
+  local current = redis.call('HMGET', key, 'v', 'u')
+  local newer = true
+  if current[2] then
+    if version ~= '' and current[1] ~= '' and tonumber(version) ~= tonumber(current[1]) then
+      newer = tonumber(version) > tonumber(current[1])
+    else
+      newer = tonumber(updated) >= tonumber(current[2])
+    end
   end
-  if not newer then return 0 end
+  if newer then
+    redis.call('HSET', key, 'v', version, 'u', updated, 'id', id)
+    redis.call('PEXPIRE', key, ttl)
+    stored[i] = 1
+  else
+    stored[i] = 0
+  end
 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'u', ARGV[2], 'id', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1`;
+return stored`;
+
+const READ_MANY = `
+-- KEYS: record keys. Returns per key {id, version, updatedAt} (nils when unknown).
+local found = {}
+for i, key in ipairs(KEYS) do
+  found[i] = redis.call('HMGET', key, 'id', 'v', 'u')
+end
+return found`;
 
 /** Longer than a sync job normally waits (coalescing, rate-limit backlog, a short pause). */
 const ENTRY_TTL_MS = 6 * 3600_000;
@@ -56,37 +75,38 @@ export class NewestChangeStore {
     redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('crmSyncOfferNewest', { numberOfKeys: 1, lua: SET_IF_NEWER });
-    type Scripted = { crmSyncOfferNewest(...args: string[]): void };
+    // One script call per batch, not one command per record: on the path of every event, the
+    // per-command cost (client objects, protocol, dispatch) outweighed the work itself.
+    redis.defineCommand('crmSyncOfferNewest', { lua: OFFER_MANY });
+    redis.defineCommand('crmSyncReadNewest', { lua: READ_MANY });
+    type Scripted = {
+      crmSyncOfferNewest(numberOfKeys: number, ...args: string[]): Promise<number[]>;
+      crmSyncReadNewest(numberOfKeys: number, ...keys: string[]): Promise<(string | null)[][]>;
+    };
+    const scripted = redis as unknown as Scripted;
     this.offers = new MicroBatcher({
       name: 'newest-change offers',
       ...BATCH,
       flush: async (items) => {
-        const pipeline = redis.pipeline();
-        for (const { key, eventId, order } of items) {
-          (pipeline as unknown as Scripted).crmSyncOfferNewest(
-            key,
+        const args: string[] = items.map((i) => i.key);
+        args.push(String(ENTRY_TTL_MS));
+        for (const { eventId, order } of items) {
+          args.push(
             order.version === null ? '' : String(order.version),
             String(order.updatedAt ?? 0),
             eventId,
-            String(ENTRY_TTL_MS),
           );
         }
-        return (await pipeline.exec())!.map(([error, stored]) => {
-          if (error) throw error;
-          return stored === 1;
-        });
+        const stored = await scripted.crmSyncOfferNewest(items.length, ...args);
+        return stored.map((s) => s === 1);
       },
     });
     this.reads = new MicroBatcher({
       name: 'newest-change reads',
       ...BATCH,
       flush: async (keys) => {
-        const pipeline = redis.pipeline();
-        for (const key of keys) pipeline.hmget(key, 'id', 'v', 'u');
-        return (await pipeline.exec())!.map(([error, fields]) => {
-          if (error) throw error;
-          const [id, v, u] = fields as (string | null)[];
+        const found = await scripted.crmSyncReadNewest(keys.length, ...keys);
+        return found.map(([id, v, u]) => {
           if (typeof id !== 'string') return null;
           return { eventId: id, order: { version: v ? Number(v) : null, updatedAt: u ? Number(u) : null } };
         });
