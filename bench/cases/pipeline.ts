@@ -1,6 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadEnv } from '../../src/config/env.js';
+import { DEFAULT_EVENT_CONCURRENCY } from '../../src/engine/engine.js';
 import { jobIdFor } from '../../src/events/job-id.js';
 import { CRM_EVENTS_QUEUE } from '../../src/events/publish.js';
 import {
@@ -12,7 +13,8 @@ import {
   waitForSyncWorker,
 } from '../lib.js';
 
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
+/** The engine's default consumer concurrency unless BENCH_CONCURRENCY says otherwise. */
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_EVENT_CONCURRENCY);
 
 /**
  * Raw BullMQ: the same number of jobs, added the same way, consumed by a no-op worker with the

@@ -37,7 +37,11 @@ type Role = 'all' | 'events' | 'sync';
 
 async function startEngine(ctx: AppContext, role: Role = 'all'): Promise<Engine> {
   await migrate({ databaseUrl: ctx.env.DATABASE_URL, logger: ctx.logger });
-  const engine = createEngine(ctx, { role });
+  const engine = createEngine(ctx, {
+    role,
+    eventConcurrency: ctx.env.CRM_SYNC_EVENT_CONCURRENCY,
+    coalesceMs: ctx.env.CRM_SYNC_COALESCE_MS,
+  });
   await engine.start();
   return engine;
 }
