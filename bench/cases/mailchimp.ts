@@ -33,7 +33,7 @@ import {
  */
 const LIST_ID = 'benchlist1';
 const PER_SECOND = 8;
-/** The events consumer's concurrency; the engine's default (500) unless BENCH_CONCURRENCY says. */
+/** The events consumer's concurrency; the engine's default (200) unless BENCH_CONCURRENCY says. */
 const CONCURRENCY = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
 const CEILING = PER_SECOND * mailchimpConnector.batchSize;
 

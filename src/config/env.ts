@@ -31,7 +31,7 @@ export const EnvSchema = z.object({
   CRM_SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
   CRM_SYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Events the crm-events consumer handles at once per process (docs/engine.md, "Tuning"). */
-  CRM_SYNC_EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(500),
+  CRM_SYNC_EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
   /** How long a state change waits for newer changes of its record before it is pushed. */
   CRM_SYNC_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   CRM_API_URL: optionalUrl,

@@ -21,7 +21,7 @@ import { SyncWorkers } from './sync-workers.js';
 import { WriteBackQueue } from './write-back-queue.js';
 
 const PROCESSED_EVENTS_RETENTION_DAYS = 7;
-export const DEFAULT_EVENT_CONCURRENCY = 500;
+export const DEFAULT_EVENT_CONCURRENCY = 200;
 
 export interface EngineOptions {
   /** How long a state change waits for newer ones of the same record (coalescing window). */
@@ -29,10 +29,11 @@ export interface EngineOptions {
   /** How often workers notice integration changes (new, paused, edited). */
   refreshMs?: number;
   /**
-   * Events consumed at once from `crm-events` by this process; default 500. The consumer works
+   * Events consumed at once from `crm-events` by this process; default 200. The consumer works
    * in waves (a wave's events share one duplicate check, one newest-change call and one sync
-   * job), so a wider wave spreads each round trip over more events: 500-700 routed about 12%
-   * more events/s than 200 in the pipeline benchmark (docs/benchmarks.md).
+   * job): 500-700 route about 12% more events/s in the pipeline benchmark, but the first wave
+   * of a burst takes longer, so HubSpot's first batch leaves nearly empty and the HubSpot
+   * benchmark drops from 730 to 711-718 records/s (docs/benchmarks.md).
    */
   eventConcurrency?: number;
   /** Run the outbox relay in this process. */

@@ -4,7 +4,7 @@ import { loadEnv } from '../../src/config/env.js';
 describe('loadEnv: tuning variables', () => {
   it('defaults the event concurrency and the coalescing window', () => {
     const env = loadEnv({});
-    expect(env.CRM_SYNC_EVENT_CONCURRENCY).toBe(500);
+    expect(env.CRM_SYNC_EVENT_CONCURRENCY).toBe(200);
     expect(env.CRM_SYNC_COALESCE_MS).toBe(200);
   });
 
