@@ -30,10 +30,11 @@ export const EnvSchema = z.object({
   CRM_SYNC_HOST: z.string().default('127.0.0.1'),
   CRM_SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
   CRM_SYNC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Events the crm-events consumer handles at once per process (docs/engine.md, "Tuning"). */
-  CRM_SYNC_EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
+  // Unset: the engine's own defaults apply (docs/engine.md, "Tuning").
+  /** Events the crm-events consumer handles at once per process. */
+  CRM_SYNC_EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(5000).optional(),
   /** How long a state change waits for newer changes of its record before it is pushed. */
-  CRM_SYNC_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  CRM_SYNC_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   CRM_API_URL: optionalUrl,
   CRM_API_KEY: z.string().optional(),
   HUBSPOT_BASE_URL: optionalUrl,

@@ -22,9 +22,10 @@ import { WriteBackQueue } from './write-back-queue.js';
 
 const PROCESSED_EVENTS_RETENTION_DAYS = 7;
 export const DEFAULT_EVENT_CONCURRENCY = 200;
+export const DEFAULT_COALESCE_MS = 200;
 
 export interface EngineOptions {
-  /** How long a state change waits for newer ones of the same record (coalescing window). */
+  /** How long a state change waits for newer ones of the same record (coalescing window); default 200 ms. */
   coalesceMs?: number;
   /** How often workers notice integration changes (new, paused, edited). */
   refreshMs?: number;
@@ -108,7 +109,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     registry,
     logger,
     processor,
-    coalesceMs: options.coalesceMs ?? 200,
+    coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS,
     flush: (rt, items) =>
       syncBatch(rt, items, {
         db,

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 
 describe('loadEnv: tuning variables', () => {
-  it('defaults the event concurrency and the coalescing window', () => {
+  it('leaves them unset when not given, so the engine applies its own defaults', () => {
     const env = loadEnv({});
-    expect(env.CRM_SYNC_EVENT_CONCURRENCY).toBe(200);
-    expect(env.CRM_SYNC_COALESCE_MS).toBe(200);
+    expect(env.CRM_SYNC_EVENT_CONCURRENCY).toBeUndefined();
+    expect(env.CRM_SYNC_COALESCE_MS).toBeUndefined();
   });
 
   it('reads them as integers', () => {
