@@ -5,9 +5,17 @@ import { jobIdFor } from './job-id.js';
 /** The queue the CRM publishes to (CONTRACT §1). */
 export const CRM_EVENTS_QUEUE = 'crm-events';
 
-/** Options every crm-events job gets, whoever enqueues it (this function, HTTP ingest, the outbox relay). */
+/**
+ * Options every crm-events job gets, whoever enqueues it (this function, HTTP ingest, the outbox
+ * relay), and what the consumer applies to jobs the CRM publishes without options.
+ *
+ * A completed job is removed at once: `processed_events` in Postgres is the record that catches
+ * a re-published event (for 7 days), so keeping completed envelopes in Redis only duplicated it,
+ * and trimming them cost BullMQ extra work on every job (about 12% of the pipeline's rate,
+ * docs/benchmarks.md). Failed jobs stay (the consumer's `removeOnFail`), next to their dead letter.
+ */
 export const CRM_EVENT_JOB_OPTIONS = {
-  removeOnComplete: { age: 86_400, count: 10_000 },
+  removeOnComplete: true,
 } satisfies JobsOptions;
 
 /**

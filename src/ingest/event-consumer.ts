@@ -4,7 +4,7 @@ import { isConnectorError } from '../connectors/errors.js';
 import { backoffDelay, type RetryPolicy } from '../engine/retry-policy.js';
 import type { CrmEvent } from '../events/envelope.js';
 import { parseEvent } from '../events/parse-event.js';
-import { CRM_EVENT_JOB_OPTIONS, CRM_EVENTS_QUEUE } from '../events/publish.js';
+import { CRM_EVENTS_QUEUE } from '../events/publish.js';
 import type { Logger } from '../logging/logger.js';
 import {
   eventHandlerFailuresTotal,
@@ -167,9 +167,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     connection: options.connection,
     prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
     concurrency: options.concurrency ?? 4,
-    // For jobs published without their own options: keep a bounded tail for the queue dashboard
-    // (failed ones also have a dead letter).
-    removeOnComplete: CRM_EVENT_JOB_OPTIONS.removeOnComplete,
+    // For jobs published without their own options, the same as ours: removed once completed
+    // (see CRM_EVENT_JOB_OPTIONS). The worker-level option takes a count, not `true`.
+    removeOnComplete: { count: 0 },
     removeOnFail: { age: 7 * 86_400, count: 10_000 },
   });
   worker.on('error', (error) => logger.error({ err: redactString(error.message) }, 'event consumer error'));
