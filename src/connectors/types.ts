@@ -99,16 +99,26 @@ export interface CheckResult {
 }
 
 /**
- * The engine's services a connector client uses. `request` is the only way a connector talks
- * to its provider: it waits for the account's shared rate budget, counts the call, and on a
- * `RateLimitedError` pauses the account's limiter for every process before trying again.
+ * How a connector sends one provider request: it waits for the account's shared rate budget
+ * (`kind` picks an extra budget, e.g. HubSpot search), and on a `RateLimitedError` pauses the
+ * account's limiter for every process before trying again.
+ */
+export type ProviderRequest = <T>(
+  call: () => Promise<T>,
+  options?: { priority?: 'live' | 'bulk'; kind?: string },
+) => Promise<T>;
+
+/**
+ * The engine's services a connector client uses. `request` (or, inside `push`, the request the
+ * push was given) is the only way a connector talks to its provider.
  */
 export interface ConnectorContext<Settings, Credentials> {
   integration: { id: string; key: string; organizationId: string; name: string };
   settings: Settings;
   credentials: Credentials;
   logger: Logger;
-  request<T>(call: () => Promise<T>, options?: { priority?: 'live' | 'bulk'; kind?: string }): Promise<T>;
+  /** For work outside a push (check, field catalog, pull): live priority unless told. */
+  request: ProviderRequest;
   /**
    * Tells the engine what the provider said about the account's remaining daily quota (HubSpot's
    * `X-HubSpot-RateLimit-Daily-Remaining`), so bulk work yields to live changes when it runs low.
@@ -127,8 +137,17 @@ export interface ConnectorContext<Settings, Credentials> {
 export interface ConnectorClient {
   check(): Promise<CheckResult>;
   describeFields(entityType: EntityType): Promise<FieldDescriptor[]>;
-  /** One result per record, in the batch's order. Throws only when the whole batch failed. */
-  push(batch: PushRecord[]): Promise<PushResult[]>;
+  /**
+   * One result per record, in the batch's order. Throws only when the whole batch failed.
+   *
+   * Every provider request the push makes, including those of shared caches it fills on the
+   * way, goes through `request`: the engine counts them against this push (`sync_log.api_calls`)
+   * and gives them its priority. The engine always passes it; without it (a connector's own
+   * tests) `ctx.request` is used. It is passed, not found through AsyncLocalStorage, because on
+   * Node 20 that turns on promise hooks for every promise of the process: 14% of the
+   * pipeline's CPU (docs/benchmarks.md).
+   */
+  push(batch: PushRecord[], request?: ProviderRequest): Promise<PushResult[]>;
   close?(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@ import type {
   ConnectorContext,
   ConnectorDefinition,
   Operation,
+  ProviderRequest,
   RateLimit,
 } from '../connectors/types.js';
 import type { EntityType, EventType } from '../events/event-types.js';
@@ -15,7 +16,6 @@ import type { Logger } from '../logging/logger.js';
 import type { Mappings } from '../mappings/schema.js';
 import type { Db } from '../store/db.js';
 import { findLink } from '../store/links-repo.js';
-import { currentCallScope } from './call-scope.js';
 import {
   type CompiledMappings,
   compileIntegrationFilter,
@@ -42,9 +42,20 @@ export interface IntegrationRuntime {
   operationFor(type: EventType, entityType: EntityType): Operation | null;
   retry: RetryPolicy;
   limiter: AccountLimiter;
+  /**
+   * The request function for one push: counts every provider request into `scope.apiCalls`
+   * and sends them at the push's priority unless a request says otherwise.
+   */
+  requestFor(scope: PushScope): ProviderRequest;
   /** Last daily quota the provider reported, for pacing bulk work. */
   quota: { dailyMax: number; dailyRemaining: number; resetsAt?: Date | undefined } | null;
   close(): Promise<void>;
+}
+
+/** What the engine tracks of one push: its priority, and how many provider requests it made. */
+export interface PushScope {
+  priority: 'live' | 'bulk';
+  apiCalls: number;
 }
 
 export interface RuntimeDeps {
@@ -106,11 +117,44 @@ export function buildRuntime(
       resolveOperation(type, entityType, connector.capabilities.push[entityType]),
     retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
     limiter,
+    requestFor: (scope) => (call, options) => {
+      return send(call, options?.priority ?? scope.priority, options?.kind, scope);
+    },
     quota: null,
     async close() {
       await runtime.client.close?.();
     },
   };
+
+  async function send<T>(
+    call: () => Promise<T>,
+    priority: 'live' | 'bulk',
+    kind: string | undefined,
+    scope?: PushScope,
+  ): Promise<T> {
+    const target = (kind && kindLimiters.get(kind)) || limiter;
+    for (let attempt = 1; ; attempt++) {
+      if (scope) scope.apiCalls += 1;
+      try {
+        if (target !== limiter)
+          return await target.schedule(() => limiter.schedule(call, { priority }), { priority });
+        return await limiter.schedule(call, { priority });
+      } catch (error) {
+        // A 429 means the request did not happen: pause the account for every process and try
+        // again, so the records of this push are not failed for the provider's congestion.
+        if (
+          error instanceof RateLimitedError &&
+          error.scope === 'window' &&
+          attempt <= MAX_RATE_LIMITED_RETRIES
+        ) {
+          logger.warn({ retryAfterMs: error.retryAfterMs }, 'provider rate limit hit; pausing the account');
+          await limiter.pauseFor(error.retryAfterMs);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
 
   const ctx: ConnectorContext<unknown, unknown> = {
     integration: {
@@ -122,32 +166,7 @@ export function buildRuntime(
     settings,
     credentials: secrets,
     logger,
-    async request(call, options) {
-      const scope = currentCallScope();
-      const priority = options?.priority ?? scope?.priority ?? 'live';
-      const target = (options?.kind && kindLimiters.get(options.kind)) || limiter;
-      for (let attempt = 1; ; attempt++) {
-        if (scope) scope.apiCalls += 1;
-        try {
-          if (target !== limiter)
-            return await target.schedule(() => limiter.schedule(call, { priority }), { priority });
-          return await limiter.schedule(call, { priority });
-        } catch (error) {
-          // A 429 means the request did not happen: pause the account for every process and try
-          // again, so the records of this push are not failed for the provider's congestion.
-          if (
-            error instanceof RateLimitedError &&
-            error.scope === 'window' &&
-            attempt <= MAX_RATE_LIMITED_RETRIES
-          ) {
-            logger.warn({ retryAfterMs: error.retryAfterMs }, 'provider rate limit hit; pausing the account');
-            await limiter.pauseFor(error.retryAfterMs);
-            continue;
-          }
-          throw error;
-        }
-      }
-    },
+    request: (call, options) => send(call, options?.priority ?? 'live', options?.kind),
     async lookupLink(entityType, entityId) {
       const link = await findLink(deps.db, integration.id, entityType, entityId);
       return link ? { externalId: link.externalId, state: link.state } : null;

@@ -14,10 +14,9 @@ import {
 } from '../store/links-repo.js';
 import { redact } from '../store/redact.js';
 import { appendSyncLog, type SyncLogEntry } from '../store/sync-log-repo.js';
-import { runInCallScope } from './call-scope.js';
 import { decideSync } from './decide-sync.js';
 import { classOf, type EntityRef, snapshotOf } from './entity-ref.js';
-import type { IntegrationRuntime } from './integration-runtime.js';
+import type { IntegrationRuntime, PushScope } from './integration-runtime.js';
 import { orderOf } from './record-order.js';
 import { decideFailure } from './retry-policy.js';
 import { syncHash } from './sync-hash.js';
@@ -181,13 +180,15 @@ async function syncRound(
   if (toPush.length > 0) {
     const priority = items.some((i) => (i.priority ?? 'live') === 'live') ? 'live' : 'bulk';
     try {
-      results = await runInCallScope(priority, async (scope) => {
-        try {
-          return await rt.client.push(toPush.map((p) => p.record));
-        } finally {
-          apiCalls = scope.apiCalls;
-        }
-      });
+      const scope: PushScope = { priority, apiCalls: 0 };
+      try {
+        results = await rt.client.push(
+          toPush.map((p) => p.record),
+          rt.requestFor(scope),
+        );
+      } finally {
+        apiCalls = scope.apiCalls;
+      }
       if (results.length !== toPush.length) {
         throw new Error(
           `connector ${rt.connector.provider} returned ${results.length} results for ${toPush.length} records`,

@@ -353,3 +353,44 @@ describe('HubSpot through the worker: one invalid email in a batch', () => {
     });
   });
 });
+
+describe('HubSpot through the worker: counting requests', () => {
+  // A sandbox of its own, so that every request it receives is this integration's.
+  const own = new HubSpotSandbox({ rateLimit: { max: 10_000, perMs: 10_000 }, accessToken: TOKEN });
+  beforeAll(() => own.start());
+  afterAll(() => own.stop());
+
+  it('counts every request of a push in the sync log, the property catalog’s included', async () => {
+    const { integration } = await h.applyIntegration(
+      hubspot({
+        key: 'hubspot-count',
+        organizationId: 'org_count',
+        settings: { deleteMode: 'archive', baseUrl: own.url, createMissingProperties: true },
+        mappings: {
+          contact: {
+            fields: [
+              { source: 'email', target: 'email' },
+              { source: 'givenName', target: 'firstname' },
+              // Not a HubSpot property yet: the push reads the catalog and creates it.
+              { source: 'familyName', target: 'crm_family_name' },
+            ],
+          },
+        },
+      }),
+    );
+    const events = [971, 972, 973].map((id) => ({
+      ...contactEvent({ type: 'CRM_CONTACT_CREATED', contactId: id, version: 1 }),
+      organizationId: 'org_count',
+    }));
+    for (const e of events) await h.publish(e);
+    for (const e of events) await linkedBy('contact', e.data.id as number, e.id, integration.id);
+
+    const { rows } = await h.ctx.db.query(
+      `SELECT coalesce(sum(api_calls), 0)::int AS calls FROM crm_sync.sync_log WHERE integration_id = $1`,
+      [integration.id],
+    );
+    expect(own.log.count((r) => r.method === 'GET' && r.path === '/crm/v3/properties/contacts')).toBe(1);
+    expect(own.log.to('POST', '/crm/v3/properties/contacts/batch/create')).toHaveLength(1);
+    expect(rows[0].calls).toBe(own.log.count());
+  });
+});

@@ -102,24 +102,25 @@ export function createHubSpotClient(
      * network) is thrown while nothing has been written; after that it becomes the remaining
      * records' result, so what did land is linked.
      */
-    async push(batch) {
+    async push(batch, request) {
       // HubSpot's batch endpoints take 100 inputs: a larger batch goes in slices.
       if (batch.length > BATCH_MAX) {
         const results: PushResult[] = [];
         for (let start = 0; start < batch.length; start += BATCH_MAX) {
-          results.push(...(await client.push(batch.slice(start, start + BATCH_MAX))));
+          results.push(...(await client.push(batch.slice(start, start + BATCH_MAX), request)));
         }
         return results;
       }
-      const env: PushEnv = { api, links: new Links(ctx) };
+      // The push's own caller: the engine counts its requests, the catalog's included, against it.
+      const env: PushEnv = { api: request ? createCaller(ctx, sdk, request) : api, links: new Links(ctx) };
       const results: (PushResult | undefined)[] = batch.map(() => undefined);
       const lanes = new Map<Lane, number[]>();
       for (const [i, record] of batch.entries()) {
         const lane = laneOf(record);
         lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
       }
-      if (ctx.settings.createMissingProperties) await createMissingProperties(batch, lanes);
-      const prepared = await withCatalogProperties(batch, lanes);
+      if (ctx.settings.createMissingProperties) await createMissingProperties(env, batch, lanes);
+      const prepared = await withCatalogProperties(env, batch, lanes);
       for (const lane of [...LANES, 'unsupported'] as const) {
         const indices = lanes.get(lane);
         if (!indices) continue;
@@ -146,22 +147,22 @@ export function createHubSpotClient(
   };
   return client;
 
-  async function createMissingProperties(batch: PushRecord[], lanes: Map<Lane, number[]>) {
+  async function createMissingProperties(env: PushEnv, batch: PushRecord[], lanes: Map<Lane, number[]>) {
     for (const [lane, objectType] of CATALOG_LANES) {
       const names = (lanes.get(lane) ?? []).flatMap((i) =>
         Object.keys(batch[i]!.payload).filter((name) => !name.startsWith('$')),
       );
-      if (names.length > 0) await catalog.ensure(objectType, names);
+      if (names.length > 0) await catalog.ensure(objectType, names, env.api);
     }
   }
 
   /** Expands `$properties` against the catalog (read only when some record carries any). */
-  async function withCatalogProperties(batch: PushRecord[], lanes: Map<Lane, number[]>) {
+  async function withCatalogProperties(env: PushEnv, batch: PushRecord[], lanes: Map<Lane, number[]>) {
     const prepared = [...batch];
     for (const [lane, objectType] of CATALOG_LANES) {
       const indices = lanes.get(lane) ?? [];
       const needed = indices.some((i) => customPropertiesOf(batch[i]!) !== null);
-      const properties = needed ? await catalog.properties(objectType) : null;
+      const properties = needed ? await catalog.properties(objectType, env.api) : null;
       for (const i of indices) prepared[i] = withCustomProperties(batch[i]!, properties);
     }
     return prepared;

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Client } from '@hubspot/api-client';
 import { type ConnectorError, isConnectorError, RetryableError } from '../errors.js';
-import type { ConnectorContext } from '../types.js';
+import type { ConnectorContext, ProviderRequest } from '../types.js';
 import { classifyAnswer, dailyQuotaOf, type HubSpotAnswer, redact } from './hubspot-answer.js';
 import { nextMidnight } from './quota-clock.js';
 import type { HubSpotCredentials, HubSpotSettings } from './settings.js';
@@ -92,7 +92,7 @@ export interface HubSpotCaller {
   sdk: HubSpotSdk;
   settings: HubSpotSettings;
   /**
-   * Sends one SDK request through the engine's limiter (`ctx.request`), reports the daily quota
+   * Sends one SDK request through the engine's limiter (`ctx.request` or the push's), reports the daily quota
    * from the answer's headers, and turns any failure into a classified ConnectorError.
    */
   call<T>(
@@ -101,9 +101,11 @@ export interface HubSpotCaller {
   ): Promise<{ data: T; status: number }>;
 }
 
+/** `request`: the engine's, or the one a push was given (its calls are counted against it). */
 export function createCaller(
   ctx: ConnectorContext<HubSpotSettings, HubSpotCredentials>,
   sdk: HubSpotSdk,
+  request: ProviderRequest = ctx.request,
 ): HubSpotCaller {
   const { settings } = ctx;
   const secrets = [ctx.credentials.accessToken];
@@ -143,7 +145,7 @@ export function createCaller(
     sdk,
     settings,
     call(spec, send) {
-      return ctx.request(() => attempt(spec, send), spec.kind ? { kind: spec.kind } : undefined);
+      return request(() => attempt(spec, send), spec.kind ? { kind: spec.kind } : undefined);
     },
   };
 }

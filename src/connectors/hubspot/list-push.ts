@@ -31,28 +31,29 @@ export class ListResolver {
       : `CRM list ${String(list?.id)}`;
   }
 
-  async listId(target: string): Promise<string> {
+  /** `via`: the caller of the push in progress, so its requests count against that push. */
+  async listId(target: string, via = this.api): Promise<string> {
     if (/^\d+$/.test(target)) return target;
     let id = this.byName.get(target);
     if (!id) {
-      id = this.findOrCreate(target);
+      id = this.findOrCreate(target, via);
       this.byName.set(target, id);
       id.catch(() => this.byName.delete(target));
     }
     return id;
   }
 
-  private async findOrCreate(name: string): Promise<string> {
+  private async findOrCreate(name: string, via: HubSpotCaller): Promise<string> {
     try {
-      const { data } = await this.api.call({ what: `lists get "${name}"` }, (o) =>
-        this.api.sdk.lists.getByNameWithHttpInfo(name, CONTACTS_OBJECT_TYPE_ID, false, o),
+      const { data } = await via.call({ what: `lists get "${name}"` }, (o) =>
+        via.sdk.lists.getByNameWithHttpInfo(name, CONTACTS_OBJECT_TYPE_ID, false, o),
       );
       return data.list.listId;
     } catch (error) {
       if (!isConnectorError(error) || error.status !== 404) throw error;
     }
-    const { data } = await this.api.call({ what: `lists create "${name}"` }, (o) =>
-      this.api.sdk.lists.createWithHttpInfo(
+    const { data } = await via.call({ what: `lists create "${name}"` }, (o) =>
+      via.sdk.lists.createWithHttpInfo(
         { name, objectTypeId: CONTACTS_OBJECT_TYPE_ID, processingType: 'MANUAL' },
         o,
       ),
@@ -80,7 +81,8 @@ export async function pushListMemberships(
     const target = lists.targetOf(record);
     let listId: string;
     try {
-      listId = typeof record.state.listId === 'string' ? record.state.listId : await lists.listId(target);
+      listId =
+        typeof record.state.listId === 'string' ? record.state.listId : await lists.listId(target, env.api);
     } catch (error) {
       if (!isConnectorError(error) || error.kind !== 'permanent') throw error;
       results[i] = {

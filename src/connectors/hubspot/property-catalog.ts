@@ -58,7 +58,11 @@ function fieldTypeOf(property: Property): FieldDescriptor['type'] {
   }
 }
 
-/** The catalog, read once per object type and client; missing properties created on demand. */
+/**
+ * The catalog, read once per object type and client; missing properties created on demand.
+ * `via` is the caller of the push in progress, so the requests it causes count against that
+ * push; without it, the client's own.
+ */
 export class PropertyCatalog {
   private readonly known = new Map<ObjectType, Promise<Property[]>>();
   private readonly groups = new Map<ObjectType, Promise<void>>();
@@ -68,12 +72,12 @@ export class PropertyCatalog {
     private readonly logger: Logger,
   ) {}
 
-  properties(objectType: ObjectType): Promise<Property[]> {
+  properties(objectType: ObjectType, via = this.api): Promise<Property[]> {
     let cached = this.known.get(objectType);
     if (!cached) {
-      cached = this.api
+      cached = via
         .call({ what: `${objectType} properties` }, (o) =>
-          this.api.sdk.properties.getAllWithHttpInfo(objectType, false, undefined, o),
+          via.sdk.properties.getAllWithHttpInfo(objectType, false, undefined, o),
         )
         .then(({ data }) => data.results);
       this.known.set(objectType, cached);
@@ -96,14 +100,14 @@ export class PropertyCatalog {
    * not have, as single-line text in the `crm_sync` group. A name HubSpot refuses is left for
    * the write itself to report per record.
    */
-  async ensure(objectType: ObjectType, names: Iterable<string>): Promise<string[]> {
-    const existing = new Set((await this.properties(objectType)).map((p) => p.name));
+  async ensure(objectType: ObjectType, names: Iterable<string>, via = this.api): Promise<string[]> {
+    const existing = new Set((await this.properties(objectType, via)).map((p) => p.name));
     const missing = [...new Set(names)].filter((name) => !existing.has(name));
     if (missing.length === 0) return [];
     try {
-      await this.ensureGroup(objectType);
-      const { data } = await this.api.call({ what: `${objectType} properties batch create` }, (o) =>
-        this.api.sdk.propertyBatch.createWithHttpInfo(
+      await this.ensureGroup(objectType, via);
+      const { data } = await via.call({ what: `${objectType} properties batch create` }, (o) =>
+        via.sdk.propertyBatch.createWithHttpInfo(
           objectType,
           {
             inputs: missing.map((name) => ({
@@ -117,7 +121,7 @@ export class PropertyCatalog {
           o,
         ),
       );
-      const all = await this.properties(objectType);
+      const all = await this.properties(objectType, via);
       this.known.set(objectType, Promise.resolve([...all, ...data.results]));
       return data.results.map((p) => p.name);
     } catch (error) {
@@ -130,18 +134,18 @@ export class PropertyCatalog {
     }
   }
 
-  private ensureGroup(objectType: ObjectType): Promise<void> {
+  private ensureGroup(objectType: ObjectType, via: HubSpotCaller): Promise<void> {
     let ready = this.groups.get(objectType);
     if (ready) return ready;
     ready = (async () => {
       try {
-        await this.api.call({ what: `${objectType} property group ${PROPERTY_GROUP}` }, (o) =>
-          this.api.sdk.propertyGroups.getByNameWithHttpInfo(objectType, PROPERTY_GROUP, o),
+        await via.call({ what: `${objectType} property group ${PROPERTY_GROUP}` }, (o) =>
+          via.sdk.propertyGroups.getByNameWithHttpInfo(objectType, PROPERTY_GROUP, o),
         );
       } catch (error) {
         if (!isConnectorError(error) || error.status !== 404) throw error;
-        await this.api.call({ what: `${objectType} property group create` }, (o) =>
-          this.api.sdk.propertyGroups.createWithHttpInfo(
+        await via.call({ what: `${objectType} property group create` }, (o) =>
+          via.sdk.propertyGroups.createWithHttpInfo(
             objectType,
             { name: PROPERTY_GROUP, label: 'CRM sync', displayOrder: -1 },
             o,

@@ -5,6 +5,7 @@ import type {
   ConnectorClient,
   ConnectorContext,
   FieldDescriptor,
+  ProviderRequest,
   PushRecord,
   PushResult,
 } from '../types.js';
@@ -33,13 +34,11 @@ export function createMailchimpClient(
     baseUrl: resolveBaseUrl(settings, credentials, env),
     timeoutMs: settings.requestTimeoutMs,
   });
-  const api = createMailchimpApi({
-    sdk,
-    listId: settings.listId,
-    // Looked up per call, so the engine may wrap or swap its limiter after the client exists.
-    request: (call, options) => ctx.request(call, options),
-    secrets: [credentials.apiKey, Buffer.from(`user:${credentials.apiKey}`).toString('base64')],
-  });
+  const secrets = [credentials.apiKey, Buffer.from(`user:${credentials.apiKey}`).toString('base64')];
+  const apiVia = (request: ProviderRequest) =>
+    createMailchimpApi({ sdk, listId: settings.listId, request, secrets });
+  // Looked up per call, so the engine may wrap or swap its limiter after the client exists.
+  const api = apiVia((call, options) => ctx.request(call, options));
   const catalog = createMergeFieldCatalog(api);
   const segments = createSegmentDirectory(api);
 
@@ -58,9 +57,10 @@ export function createMailchimpClient(
       return describeMergeFields(await api.getMergeFields());
     },
 
-    push(batch: PushRecord[]): Promise<PushResult[]> {
+    push(batch: PushRecord[], request?: ProviderRequest): Promise<PushResult[]> {
       return pushBatch(batch, {
-        api,
+        // The push's own request: the engine counts its calls, caches' included, against it.
+        api: request ? apiVia(request) : api,
         settings,
         catalog,
         segments,

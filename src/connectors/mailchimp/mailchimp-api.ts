@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type ConnectorError, isConnectorError, RetryableError } from '../errors.js';
-import type { ConnectorContext } from '../types.js';
+import type { ProviderRequest } from '../types.js';
 import { type ClassifyOptions, classifyHttpFailure } from './error-table.js';
 import { isHttpLikeError, toHttpFailure } from './http-failure.js';
 import { redactSecrets } from './redact-secrets.js';
@@ -56,12 +56,10 @@ export interface MailchimpApi {
   ): Promise<SegmentMembersAnswer>;
 }
 
-type Request = ConnectorContext<unknown, unknown>['request'];
-
 export function createMailchimpApi(deps: {
   sdk: MailchimpSdk;
   listId: string;
-  request: Request;
+  request: ProviderRequest;
   /** Strings that must never leave in an error (the key and its Basic-auth form). */
   secrets: readonly string[];
 }): MailchimpApi {

@@ -7,13 +7,21 @@ import type { MergeField } from './responses.js';
  * The audience's merge fields, read once and kept for `ttlMs` (admins rarely change them, and
  * every member push needs them to format values), refreshed when a push needs a tag it lacks.
  */
+/**
+ * `via` is the API of the push in progress, so a read or creation it causes is counted against
+ * that push; without it, the client's own.
+ */
 export interface MergeFieldCatalog {
-  get(): Promise<ReadonlyMap<string, MergeField>>;
+  get(via?: MailchimpApi): Promise<ReadonlyMap<string, MergeField>>;
   /**
    * Makes sure the tags exist: created with a type guessed from the sample value when `create`,
    * else left missing (the draft then reports them). Returns the fresh catalog.
    */
-  ensure(missing: ReadonlyMap<string, unknown>, create: boolean): Promise<ReadonlyMap<string, MergeField>>;
+  ensure(
+    missing: ReadonlyMap<string, unknown>,
+    create: boolean,
+    via?: MailchimpApi,
+  ): Promise<ReadonlyMap<string, MergeField>>;
 }
 
 export function createMergeFieldCatalog(
@@ -26,8 +34,8 @@ export function createMergeFieldCatalog(
   // Concurrent pushes share one read instead of each fetching the catalog.
   let loading: Promise<Map<string, MergeField>> | null = null;
 
-  const load = () => {
-    loading ??= api
+  const load = (via: MailchimpApi) => {
+    loading ??= via
       .getMergeFields()
       .then((fields) => {
         cached = { at: now(), fields: new Map(fields.map((f) => [f.tag.toUpperCase(), f])) };
@@ -38,14 +46,14 @@ export function createMergeFieldCatalog(
       });
     return loading;
   };
-  const get = async () => (cached && now() - cached.at < ttlMs ? cached.fields : load());
+  const get = async (via = api) => (cached && now() - cached.at < ttlMs ? cached.fields : load(via));
 
   return {
     get,
-    async ensure(missing, create) {
-      if (missing.size === 0) return get();
+    async ensure(missing, create, via = api) {
+      if (missing.size === 0) return get(via);
       // Someone may have added them in Mailchimp since the catalog was read.
-      const fields = await load();
+      const fields = await load(via);
       if (!create) return fields;
       for (const [tag, sample] of missing) {
         if (fields.has(tag)) continue;
@@ -55,7 +63,7 @@ export function createMergeFieldCatalog(
             { code: 'INVALID_MERGE_TAG' },
           );
         }
-        const created = await api.addMergeField({ tag, name: tag, type: inferMergeFieldType(sample) });
+        const created = await via.addMergeField({ tag, name: tag, type: inferMergeFieldType(sample) });
         fields.set(created.tag.toUpperCase(), created);
       }
       return fields;

@@ -102,7 +102,7 @@ async function settleSegmentChunk(chunk: Resolved[], ctx: PushContext, results: 
       results.set(item.position, { status: 'error', error: notSynced(item.record.entityId) });
   }
   const outcome = await settle(ctx, async () => {
-    const segmentId = await ctx.segments.idFor(withEmail[0]?.target ?? '');
+    const segmentId = await ctx.segments.idFor(withEmail[0]?.target ?? '', ctx.api);
     const answer = await ctx.api.updateSegmentMembers(segmentId, {
       members_to_add: withEmail.filter((i) => i.adding).map((i) => i.member.email as string),
       members_to_remove: withEmail.filter((i) => !i.adding).map((i) => i.member.email as string),

@@ -53,14 +53,14 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
 
   const missing = missingMergeTags(
     writes.map((w) => w.record.payload),
-    await ctx.catalog.get(),
+    await ctx.catalog.get(ctx.api),
   );
   const create = ctx.settings.createMissingMergeFields;
   // A stock audience lacks the default mapping's optional fields (LIFECYCLE, COMPANY): re-reading
   // the catalog for them would cost one more request per push. The catalog's own refresh
   // notices when an admin adds them.
   if (!create) for (const tag of OPTIONAL_MERGE_FIELDS) missing.delete(tag);
-  const catalog = await ctx.catalog.ensure(missing, create);
+  const catalog = await ctx.catalog.ensure(missing, create, ctx.api);
 
   const fresh: { position: number; draft: MemberDraft }[] = [];
   const existing: Existing[] = [];

@@ -5,15 +5,16 @@ import type { MailchimpApi } from './mailchimp-api.js';
  * use. Names compare case-insensitively, as Mailchimp shows them.
  */
 export interface SegmentDirectory {
-  idFor(name: string): Promise<string>;
+  /** `via`: the API of the push in progress, so its requests count against that push. */
+  idFor(name: string, via?: MailchimpApi): Promise<string>;
 }
 
 export function createSegmentDirectory(api: MailchimpApi): SegmentDirectory {
   let byName: Promise<Map<string, string>> | null = null;
   const creating = new Map<string, Promise<string>>();
 
-  const load = () => {
-    byName ??= api
+  const load = (via: MailchimpApi) => {
+    byName ??= via
       .staticSegments()
       .then((segments) => new Map(segments.map((s) => [s.name.toLowerCase(), s.id])));
     byName.catch(() => {
@@ -23,14 +24,14 @@ export function createSegmentDirectory(api: MailchimpApi): SegmentDirectory {
   };
 
   return {
-    async idFor(name) {
+    async idFor(name, via = api) {
       const key = name.toLowerCase();
-      const known = (await load()).get(key);
+      const known = (await load(via)).get(key);
       if (known) return known;
       let pending = creating.get(key);
       if (!pending) {
-        pending = api.createStaticSegment(name).then(async (segment) => {
-          (await load()).set(key, segment.id);
+        pending = via.createStaticSegment(name).then(async (segment) => {
+          (await load(via)).set(key, segment.id);
           return segment.id;
         });
         pending.finally(() => creating.delete(key)).catch(() => {});

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { classifyUnknown } from '../errors.js';
-import type { ConnectorClient, ConnectorContext, PushRecord, PushResult } from '../types.js';
+import type { ConnectorClient, ConnectorContext, ProviderRequest, PushRecord, PushResult } from '../types.js';
 import { errorForAnswer, errorForFailure } from './classify.js';
 import { buildDelivery, buildPing, externalIdFromAnswer } from './delivery.js';
 import { createAgents, destroyAgents, type HttpAnswer, postJson } from './http-post.js';
@@ -69,10 +69,10 @@ export function createWebhookClient(
     return answer;
   }
 
-  async function deliver(record: PushRecord): Promise<string | null> {
+  async function deliver(record: PushRecord, request: ProviderRequest): Promise<string | null> {
     const delivery = buildDelivery(record, ctx.integration.key);
     const body = JSON.stringify(delivery);
-    const answer = await ctx.request(() => send(delivery.id, body, record.event.correlationId), {
+    const answer = await request(() => send(delivery.id, body, record.event.correlationId), {
       kind: 'delivery',
     });
     return externalIdFromAnswer(answer.body, answer.headers['content-type'], delivery.id);
@@ -100,7 +100,7 @@ export function createWebhookClient(
       return [];
     },
 
-    async push(batch) {
+    async push(batch, request = ctx.request) {
       const results: PushResult[] = [];
       for (const [index, record] of batch.entries()) {
         // A receiver that gave the activity an id has it; a replay must not post it again.
@@ -109,7 +109,7 @@ export function createWebhookClient(
           continue;
         }
         try {
-          const answered = await deliver(record);
+          const answered = await deliver(record, request);
           // A receiver that once wrote an id back need not repeat it on every delivery.
           results.push({ status: 'ok', externalId: answered ?? record.externalId });
         } catch (caught) {
