@@ -21,10 +21,12 @@ export interface SyncWorkersDeps {
 
 /**
  * State changes routed within this window become one job: long enough to group what a busy
- * consumer routes at once, short enough that the router's wait for the job to be in Redis (the
- * crm-events job completes only then) stays negligible.
+ * consumer routes at once (its events arrive within a millisecond or two of each other), short
+ * enough that the router's wait for the job to be in Redis stays negligible. Every crm-events
+ * job waits for it before it completes, so it is paid once per consumer wave: 10 ms cost the
+ * pipeline about 10% of its rate at the default concurrency (docs/benchmarks.md).
  */
-const STATE_BATCH_WINDOW_MS = 10;
+const STATE_BATCH_WINDOW_MS = 2;
 
 /**
  * One BullMQ worker per enabled integration's sync queue, and one micro-batcher per
