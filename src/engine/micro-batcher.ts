@@ -17,6 +17,14 @@ export interface MicroBatcherOptions<I, O> {
   flush: (items: I[]) => Promise<O[]>;
   /** Names the batcher in error messages (e.g. the integration key). */
   name?: string | undefined;
+  /**
+   * Asked when the window ends with a batch that is not full: true keeps filling it for another
+   * window, because more items are on their way or sending it now would not get it out sooner.
+   * A batch is held at most `maxHoldMs` after its first item arrived. A check that fails sends.
+   */
+  holdPartial?: (() => Promise<boolean>) | undefined;
+  /** Default: `windowMs` (never held). */
+  maxHoldMs?: number | undefined;
 }
 
 interface Pending<I, O> {
@@ -38,7 +46,10 @@ export class MicroBatcher<I, O> {
   private readonly windowMs: number;
   private readonly send: (items: I[]) => Promise<O[]>;
   private readonly label: string;
+  private readonly holdPartial: (() => Promise<boolean>) | undefined;
+  private readonly maxHoldMs: number;
   private pending: Pending<I, O>[] = [];
+  private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
@@ -56,6 +67,8 @@ export class MicroBatcher<I, O> {
     this.maxSize = opts.maxSize;
     this.windowMs = opts.windowMs;
     this.send = opts.flush;
+    this.holdPartial = opts.holdPartial;
+    this.maxHoldMs = opts.maxHoldMs ?? opts.windowMs;
   }
 
   /** Queues `item`; resolves with its own result, or rejects with the error of its batch. */
@@ -68,9 +81,26 @@ export class MicroBatcher<I, O> {
       if (this.pending.length >= this.maxSize) {
         void this.flush();
       } else if (this.pending.length === 1) {
-        this.timer = setTimeout(() => void this.flush(), this.windowMs);
+        this.startedAt = Date.now();
+        this.timer = setTimeout(() => void this.windowEnded(), this.windowMs);
       }
     });
+  }
+
+  private async windowEnded(): Promise<void> {
+    const batch = this.pending;
+    const holdable =
+      this.holdPartial !== undefined &&
+      !this.closed &&
+      Date.now() - this.startedAt + this.windowMs <= this.maxHoldMs;
+    if (holdable && (await this.holdPartial!().catch(() => false))) {
+      // Still the same batch, not sent meanwhile (full, or close()): wait one more window.
+      if (this.pending === batch && batch.length > 0 && !this.closed) {
+        this.timer = setTimeout(() => void this.windowEnded(), this.windowMs);
+      }
+      return;
+    }
+    if (this.pending === batch) await this.flush();
   }
 
   /** Sends what is pending now; resolves once that batch has settled (its errors go to its items). */

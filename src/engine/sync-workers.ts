@@ -28,6 +28,9 @@ export interface SyncWorkersDeps {
  */
 const STATE_BATCH_WINDOW_MS = 2;
 
+/** The longest a provider batch that is not full is held for more records, in batch windows. */
+const PARTIAL_BATCH_MAX_WINDOWS = 4;
+
 /**
  * One BullMQ worker per enabled integration's sync queue, and one micro-batcher per
  * integration runtime. A job holds many records, and the micro-batcher regroups the records of
@@ -131,15 +134,33 @@ export class SyncWorkers {
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome> {
     let batcher = this.batchers.get(rt);
     if (!batcher) {
+      const windowMs = rt.connector.batchWindowMs ?? 20;
       batcher = new MicroBatcher<SyncItem, SyncOutcome>({
         maxSize: rt.connector.batchSize,
-        windowMs: rt.connector.batchWindowMs ?? 20,
+        windowMs,
         flush: (items) => this.deps.flush(rt, items),
+        // Every request counts against the provider's budget: a batch that is not full waits
+        // while it could not leave sooner anyway, or while its integration's next records are
+        // already queued (a burst's first event routes alone, and its batch would leave with one
+        // record). A lone change still leaves after one window.
+        holdPartial: async () =>
+          rt.limiter.waitingHere() > 0 || (await this.moreDueWithin(rt.integration.id, windowMs)),
+        maxHoldMs: windowMs * PARTIAL_BATCH_MAX_WINDOWS,
       });
       this.batchers.set(rt, batcher);
       this.allBatchers.add(batcher);
     }
     return batcher.add(item);
+  }
+
+  /** Whether the integration's queue holds jobs that are ready, or due within `ms`. */
+  private async moreDueWithin(integrationId: string, ms: number): Promise<boolean> {
+    const queue = this.queueFor(integrationId);
+    const [counts, dueSoon] = await Promise.all([
+      queue.getJobCounts('waiting', 'prioritized'),
+      queue.getDelayedCount(Math.round(Date.now() + ms)),
+    ]);
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + dueSoon > 0;
   }
 
   /** The processor put a job aside because its integration is paused. */

@@ -53,6 +53,75 @@ describe('MicroBatcher', () => {
     await batcher.close();
   });
 
+  it('holds a partial batch for more windows while holdPartial says more is coming', async () => {
+    vi.useFakeTimers();
+    const { batches, flush } = recordingFlush();
+    const answers = [true, true, false];
+    const asked: number[] = [];
+    const batcher = new MicroBatcher({
+      maxSize: 10,
+      windowMs: 50,
+      maxHoldMs: 1_000,
+      flush,
+      holdPartial: async () => {
+        asked.push(Date.now());
+        return answers.shift() ?? false;
+      },
+    });
+    const first = batcher.add(1);
+    await vi.advanceTimersByTimeAsync(120);
+    const second = batcher.add(2);
+    expect(batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(30);
+    // Asked at the end of each window; the third answer let it go, with what arrived meanwhile.
+    expect(asked).toHaveLength(3);
+    expect(batches).toEqual([[1, 2]]);
+    expect(await Promise.all([first, second])).toEqual([2, 4]);
+    await batcher.close();
+  });
+
+  it('sends a held batch once it is full, and never holds one past maxHoldMs', async () => {
+    vi.useFakeTimers();
+    const { batches, flush } = recordingFlush();
+    const batcher = new MicroBatcher({
+      maxSize: 3,
+      windowMs: 50,
+      maxHoldMs: 200,
+      flush,
+      holdPartial: async () => true,
+    });
+    const full = [batcher.add(1), batcher.add(2)];
+    await vi.advanceTimersByTimeAsync(120);
+    full.push(batcher.add(3));
+    expect(batches).toEqual([[1, 2, 3]]);
+    const late = batcher.add(4);
+    await vi.advanceTimersByTimeAsync(199);
+    expect(batches).toEqual([[1, 2, 3]]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+    expect(await Promise.all([...full, late])).toEqual([2, 4, 6, 8]);
+    await batcher.close();
+  });
+
+  it('sends a partial batch when holdPartial fails', async () => {
+    vi.useFakeTimers();
+    const { batches, flush } = recordingFlush();
+    const batcher = new MicroBatcher({
+      maxSize: 10,
+      windowMs: 50,
+      maxHoldMs: 1_000,
+      flush,
+      holdPartial: async () => {
+        throw new Error('redis away');
+      },
+    });
+    const one = batcher.add(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(batches).toEqual([[1]]);
+    expect(await one).toBe(2);
+    await batcher.close();
+  });
+
   it('starts a new window for items that arrive after a flush', async () => {
     vi.useFakeTimers();
     const { batches, flush } = recordingFlush();

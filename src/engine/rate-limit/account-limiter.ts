@@ -23,6 +23,8 @@ export interface AccountLimiter {
   pauseFor(ms: number): Promise<void>;
   /** When a pause is in force (read from Redis), else null. */
   pausedUntil(): Promise<number | null>;
+  /** Requests of this process waiting for a slot now (scheduled, not yet started). */
+  waitingHere(): number;
 }
 
 export const DEFAULT_SCHEDULE_TIMEOUT_MS = 5 * 60_000;
@@ -145,6 +147,10 @@ export class SharedAccountLimiter implements AccountLimiter {
     } finally {
       this.waiting -= 1;
     }
+  }
+
+  waitingHere(): number {
+    return this.waiting;
   }
 
   async pauseFor(ms: number): Promise<void> {
