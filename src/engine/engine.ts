@@ -21,7 +21,10 @@ import { SyncWorkers } from './sync-workers.js';
 import { WriteBackQueue } from './write-back-queue.js';
 
 const PROCESSED_EVENTS_RETENTION_DAYS = 7;
-export const DEFAULT_EVENT_CONCURRENCY = 200;
+/** Events one process routes at once while a backlog lasts (CRM_SYNC_EVENT_CONCURRENCY). */
+export const DEFAULT_EVENT_CONCURRENCY = 500;
+/** …and when there is none: narrow waves route a burst's first events sooner. */
+export const BASE_EVENT_CONCURRENCY = 200;
 export const DEFAULT_COALESCE_MS = 200;
 
 export interface EngineOptions {
@@ -30,11 +33,11 @@ export interface EngineOptions {
   /** How often workers notice integration changes (new, paused, edited). */
   refreshMs?: number;
   /**
-   * Events consumed at once from `crm-events` by this process; default 200. The consumer works
-   * in waves (a wave's events share one duplicate check, one newest-change call and one sync
-   * job): 500-700 route about 12% more events/s in the pipeline benchmark, but the first wave
-   * of a burst takes longer, so HubSpot's first batch leaves nearly empty and the HubSpot
-   * benchmark drops from 730 to 711-718 records/s (docs/benchmarks.md).
+   * Events consumed at once from `crm-events` by this process while a backlog lasts; default
+   * 500. The consumer works in waves (a wave's events share one duplicate check, one
+   * newest-change call and one sync job). It starts at 200 (or this, if lower), so a burst's
+   * first events route in a narrow wave and a rate-limited provider's first batch fills soon,
+   * and widens while more events wait than a wave takes (docs/engine.md "Tuning").
    */
   eventConcurrency?: number;
   /** Run the outbox relay in this process. */
@@ -194,6 +197,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
         db,
         logger,
         concurrency: options.eventConcurrency ?? DEFAULT_EVENT_CONCURRENCY,
+        baseConcurrency: BASE_EVENT_CONCURRENCY,
         onEvent: async (event) => {
           await route(event);
         },

@@ -17,7 +17,7 @@ import {
 import { type Queryable, recordFailure } from '../store/failures-repo.js';
 import { redactString } from '../store/redact.js';
 import { deadLetterInvalidEvent } from './dead-letter-event.js';
-import { DEFAULT_QUEUE_PREFIX } from './event-jobs.js';
+import { createEventsQueue, DEFAULT_QUEUE_PREFIX } from './event-jobs.js';
 import { ProcessedIds } from './processed-ids.js';
 
 /** The consumer retries a failing router with the engine's backoff, 1 s up to 5 min. */
@@ -42,8 +42,15 @@ export interface EventConsumerOptions {
   prefix?: string;
   db: Queryable;
   logger: Logger;
-  /** Jobs processed at once by this process; default 4. */
+  /** Jobs processed at once by this process while a backlog lasts; default 4. */
   concurrency?: number;
+  /**
+   * Jobs processed at once when there is no backlog (default: `concurrency`). A consumer works
+   * in waves, and a narrow wave routes a burst's first events sooner (a rate-limited provider's
+   * first batch fills sooner); while more events wait than a wave takes, the consumer widens
+   * its waves step by step up to `concurrency`, where each round trip is shared by more events.
+   */
+  baseConcurrency?: number;
   onEvent: EventHandler;
   retry?: Partial<RetryPolicy>;
 }
@@ -163,10 +170,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     throw new UnrecoverableError(message);
   }
 
+  const maxConcurrency = options.concurrency ?? 4;
+  const baseConcurrency = Math.min(options.baseConcurrency ?? maxConcurrency, maxConcurrency);
   const worker = new Worker(CRM_EVENTS_QUEUE, processor, {
     connection: options.connection,
     prefix: options.prefix ?? DEFAULT_QUEUE_PREFIX,
-    concurrency: options.concurrency ?? 4,
+    concurrency: baseConcurrency,
     // For jobs published without their own options, the same as ours: removed once completed
     // (see CRM_EVENT_JOB_OPTIONS). The worker-level option takes a count, not `true`.
     removeOnComplete: { count: 0 },
@@ -174,11 +183,51 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   });
   worker.on('error', (error) => logger.error({ err: redactString(error.message) }, 'event consumer error'));
 
+  const backlog =
+    maxConcurrency > baseConcurrency
+      ? widenWhileBacklogged(worker, options, baseConcurrency, maxConcurrency)
+      : null;
+
   return {
     worker,
     async close() {
+      await backlog?.stop();
       await worker.close();
       await processed.close();
+    },
+  };
+}
+
+/** How often the consumer looks at its backlog to widen or narrow its waves. */
+const BACKLOG_CHECK_MS = 250;
+
+/**
+ * Widens the worker's waves by half a base wave per check while more events wait than a wave
+ * takes, up to `max`; back to `base` once nothing waits.
+ */
+function widenWhileBacklogged(worker: Worker, options: EventConsumerOptions, base: number, max: number) {
+  const queue = createEventsQueue(options.connection, options.prefix ?? DEFAULT_QUEUE_PREFIX);
+  const step = Math.max(1, Math.ceil(base / 2));
+  let checking: Promise<void> = Promise.resolve();
+  const check = async () => {
+    const waiting = await queue.getWaitingCount();
+    if (waiting > worker.concurrency) worker.concurrency = Math.min(max, worker.concurrency + step);
+    else if (waiting === 0) worker.concurrency = base;
+  };
+  const timer = setInterval(() => {
+    checking = check().catch((error: unknown) =>
+      options.logger.warn(
+        { err: redactString((error as Error).message) },
+        'could not read the events backlog',
+      ),
+    );
+  }, BACKLOG_CHECK_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await checking;
+      await queue.close();
     },
   };
 }

@@ -1,0 +1,83 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishCrmEvent } from '../../src/events/publish.js';
+import { createEventConsumer, type EventConsumer } from '../../src/ingest/event-consumer.js';
+import { createEventsQueue } from '../../src/ingest/event-jobs.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import { isEventProcessed } from '../../src/store/processed-events-repo.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createTestRedis, deletePrefix, testPrefix } from '../helpers/test-redis.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { contactEvent } from './fixtures.js';
+
+let t: TestDb;
+let redis: Redis;
+let prefix: string;
+let queue: Queue;
+let consumer: EventConsumer;
+let inFlight = 0;
+let mostInFlight = 0;
+/** While holding, each handler call waits until the test lets it go. */
+let holding = true;
+let held: (() => void)[] = [];
+const letGo = () => {
+  for (const go of held) go();
+  held = [];
+};
+
+beforeAll(async () => {
+  t = await createTestDb();
+  redis = createTestRedis();
+  prefix = testPrefix('consumer-backlog');
+  queue = createEventsQueue(redis, prefix);
+  consumer = createEventConsumer({
+    connection: redis,
+    prefix,
+    db: t.db,
+    logger: silentLogger,
+    concurrency: 12,
+    baseConcurrency: 4,
+    onEvent: async () => {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      inFlight -= 1;
+    },
+  });
+});
+
+afterAll(async () => {
+  holding = false;
+  letGo();
+  await consumer?.close();
+  await queue?.close();
+  if (redis) {
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  }
+  await t?.drop();
+});
+
+describe('the crm-events consumer under a backlog', () => {
+  it('starts with narrow waves, widens them while events wait, and narrows again once drained', async () => {
+    expect(consumer.worker.concurrency).toBe(4);
+    const ids = Array.from({ length: 60 }, (_, i) => `evt_backlog_${i}`);
+    for (const id of ids) await publishCrmEvent(queue, contactEvent(id));
+
+    // The handler holds every event: 56 wait behind the first wave, so the consumer widens.
+    await waitFor('the consumer to reach its widest wave', () => consumer.worker.concurrency === 12);
+    expect(inFlight).toBe(4);
+    // A wider wave starts as the current one completes.
+    letGo();
+    await waitFor('a wide wave in flight', () => inFlight === 12);
+    holding = false;
+    letGo();
+    await waitFor('every event processed', async () => {
+      for (const id of ids) if (!(await isEventProcessed(t.db, id))) return false;
+      return true;
+    });
+    await waitFor('the consumer back to its narrow wave', () => consumer.worker.concurrency === 4);
+    expect(mostInFlight).toBe(12);
+  });
+});
