@@ -21,8 +21,14 @@ import { SyncWorkers } from './sync-workers.js';
 import { WriteBackQueue } from './write-back-queue.js';
 
 const PROCESSED_EVENTS_RETENTION_DAYS = 7;
-/** Events one process routes at once while a backlog lasts (CRM_SYNC_EVENT_CONCURRENCY). */
-export const DEFAULT_EVENT_CONCURRENCY = 500;
+/**
+ * Events one process routes at once while a backlog lasts (CRM_SYNC_EVENT_CONCURRENCY). At 200
+ * the consumer does not widen: wider waves route a backlog faster (pipeline benchmark 0.46-0.55
+ * of raw BullMQ at 500, against 0.43-0.46), but they hold the event loop longer, and a
+ * rate-limited provider synced from the same process paces its requests later (HubSpot
+ * benchmark 708-724 records/s against 733-737 at 200; docs/benchmarks.md).
+ */
+export const DEFAULT_EVENT_CONCURRENCY = 200;
 /** …and when there is none: narrow waves route a burst's first events sooner. */
 export const BASE_EVENT_CONCURRENCY = 200;
 export const DEFAULT_COALESCE_MS = 200;
@@ -34,10 +40,10 @@ export interface EngineOptions {
   refreshMs?: number;
   /**
    * Events consumed at once from `crm-events` by this process while a backlog lasts; default
-   * 500. The consumer works in waves (a wave's events share one duplicate check, one
+   * 200. The consumer works in waves (a wave's events share one duplicate check, one
    * newest-change call and one sync job). It starts at 200 (or this, if lower), so a burst's
    * first events route in a narrow wave and a rate-limited provider's first batch fills soon,
-   * and widens while more events wait than a wave takes (docs/engine.md "Tuning").
+   * and widens up to this while more events wait than a wave takes (docs/engine.md "Tuning").
    */
   eventConcurrency?: number;
   /** Run the outbox relay in this process. */
