@@ -69,7 +69,7 @@ export async function replayFailures(deps: ReplayDeps, selection: ReplaySelectio
       items: [{ ...ref, operation, event, replayOf: failure.id }],
     };
     await deps.queueFor(rt.integration.id).add('replay', data, {
-      ...syncJobOptions('live'),
+      ...syncJobOptions('live', true),
       jobId: `replay-${failure.id}-${claimed.replayCount + 1}`,
     });
     results.push({ ...base, status: 'queued' });

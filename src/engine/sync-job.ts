@@ -46,12 +46,18 @@ export type SyncJobInput = z.input<typeof SyncJobData>;
  * carries the attempt count); the job's attempts only cover a failure of the engine itself
  * (Postgres or Redis away mid-job), where re-running the whole job is safe: synced records are
  * skipped as unchanged.
+ *
+ * `keyed`: the job id means something (a delta's event id, a replay's), so the completed job
+ * stays an hour, long enough that a redelivered event or a repeated replay adds nothing. A
+ * batch of state changes has a random id and carries every record's snapshot (up to 500): it
+ * is removed once completed, or the last 1,000 of them would sit in Redis, up to a few hundred
+ * MB per integration, for nothing (the sync log in Postgres is the record of what happened).
  */
-export function syncJobOptions(priority: 'live' | 'bulk'): JobsOptions {
+export function syncJobOptions(priority: 'live' | 'bulk', keyed = false): JobsOptions {
   return {
     attempts: 10,
     backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnComplete: keyed ? { age: 3600, count: 1000 } : true,
     removeOnFail: { age: 7 * 86_400 },
     ...(priority === 'bulk' ? { priority: 10 } : {}),
   };

@@ -127,7 +127,7 @@ export class SyncWorkers {
     return this.enqueue(integrationId, {
       name,
       data: { integrationId, items },
-      opts: { ...syncJobOptions(priority), ...opts },
+      opts: { ...syncJobOptions(priority, opts.jobId !== undefined), ...opts },
     });
   }
 

@@ -3,7 +3,7 @@ import type { Queryable } from './failures-repo.js';
 /**
  * `crm_sync.processed_events`: the ids of events already routed. BullMQ's job id stops a
  * duplicate while the first job still exists; this table stops it after the job was removed
- * (completed jobs are trimmed after a day), so keep rows longer than any duplicate can arrive late.
+ * (completed jobs are removed at once), so keep rows longer than any duplicate can arrive late.
  */
 
 export async function isEventProcessed(db: Queryable, eventId: string): Promise<boolean> {
