@@ -13,16 +13,20 @@ import { createCredentialsCipher } from '../src/store/credentials-cipher.js';
 import { upsertIntegration } from '../src/store/integrations-repo.js';
 import { migrate } from '../src/store/migrate.js';
 
-/** Samples this process's resident set size; `peakMb` is the highest seen. */
+/**
+ * Samples this process's resident set size; `peakMb` is the highest seen. `memoryUsage.rss()`,
+ * not `memoryUsage()`: the latter walks the heap's spaces and cost the measured run 0.6% of
+ * its CPU at this rate.
+ */
 export function rssSampler(intervalMs = 50) {
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, process.memoryUsage.rss());
   }, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      peak = Math.max(peak, process.memoryUsage().rss);
+      peak = Math.max(peak, process.memoryUsage.rss());
       return Math.round(peak / 1024 / 1024);
     },
   };
