@@ -157,9 +157,10 @@ export async function publishContactCreates(
 export async function spawnWorker(
   stack: BenchStack,
   role: 'events' | 'sync',
+  env: Record<string, string> = {},
 ): Promise<{ stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['bin/crm-sync.js', 'worker', '--only', role], {
-    env: { ...process.env, ...stack.env, CRM_SYNC_LOG_LEVEL: 'info' },
+    env: { ...process.env, ...stack.env, ...env, CRM_SYNC_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -8,12 +8,15 @@ import {
   contactCreated,
   publishContactCreates,
   rssSampler,
+  spawnWorker,
   startStack,
   until,
   waitForSyncWorker,
 } from '../lib.js';
 
-/** The engine's default consumer concurrency (its widest wave) unless BENCH_CONCURRENCY says otherwise. */
+/** BENCH_SPLIT=1: routing in a worker process of its own (`worker --only events`), syncing here. */
+const SPLIT = process.env.BENCH_SPLIT === '1';
+/** The consumer's widest wave: the engine's default unless BENCH_CONCURRENCY says otherwise. */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? DEFAULT_EVENT_CONCURRENCY);
 /** The consumer runs between these two; raw BullMQ is measured at both and the faster one counts. */
 const RAW_CONCURRENCIES = [...new Set([Math.min(BASE_EVENT_CONCURRENCY, CONCURRENCY), CONCURRENCY])];
@@ -57,11 +60,23 @@ async function rawBullmq(count: number, concurrency: number) {
 
 /** crm-sync end to end: crm-events → consumer → router → sync queue → batcher → NOOP connector → links. */
 export async function pipeline(count: number) {
+  const split = SPLIT;
   const stack = await startStack({
     eventConcurrency: CONCURRENCY,
     relay: false,
+    ...(split ? { role: 'sync' as const } : {}),
     ...(process.env.BENCH_COALESCE_MS ? { coalesceMs: Number(process.env.BENCH_COALESCE_MS) } : {}),
   });
+  const router = split
+    ? await spawnWorker(
+        stack,
+        'events',
+        process.env.BENCH_CONCURRENCY ? { CRM_SYNC_EVENT_CONCURRENCY: process.env.BENCH_CONCURRENCY } : {},
+      ).catch(async (error: unknown) => {
+        await stack.close();
+        throw error;
+      })
+    : null;
   try {
     const integrationId = await stack.apply({
       key: 'bench-noop',
@@ -116,6 +131,7 @@ export async function pipeline(count: number) {
     await queue.close();
     return { perSecond: count / seconds, seconds, ingestSeconds, peakRssMb };
   } finally {
+    await router?.stop();
     await stack.close();
   }
 }
