@@ -24,9 +24,9 @@ const PROCESSED_EVENTS_RETENTION_DAYS = 7;
 /**
  * Events one process routes at once while a backlog lasts (CRM_SYNC_EVENT_CONCURRENCY). At 200
  * the consumer does not widen: wider waves route a backlog faster (pipeline benchmark 0.46-0.55
- * of raw BullMQ at 500, against 0.43-0.46), but they hold the event loop longer, and a
+ * of raw BullMQ at 500, against 0.44-0.46), but they hold the event loop longer, and a
  * rate-limited provider synced from the same process paces its requests later (HubSpot
- * benchmark 708-724 records/s against 733-737 at 200; docs/benchmarks.md).
+ * benchmark 704-724 records/s against 720-737 at 200; docs/benchmarks.md).
  */
 export const DEFAULT_EVENT_CONCURRENCY = 200;
 /** …and when there is none: narrow waves route a burst's first events sooner. */
