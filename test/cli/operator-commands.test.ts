@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { runCliCaptured } from '../helpers/run-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  webhookIntegration,
+} from '../helpers/webhook-receiver.js';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 let h: EngineHarness;
@@ -18,15 +22,13 @@ const entityIs = (id: number) => (m: unknown) =>
 beforeAll(async () => {
   receiver = await startWebhookReceiver({ secret });
   h = await startEngineHarness();
-  await h.applyIntegration({
-    key: 'ops-hooks',
-    organizationId: 'org_1',
-    provider: 'WEBHOOK',
-    name: 'Ops webhooks',
-    credentials: { signingSecret: secret },
-    settings: { url: receiver.url, allowPrivateNetwork: true },
-    events: ['CRM_CONTACT_CREATED', 'CRM_CONTACT_UPDATED'],
-  });
+  await h.applyIntegration(
+    webhookIntegration(receiver, secret, {
+      key: 'ops-hooks',
+      name: 'Ops webhooks',
+      events: ['CRM_CONTACT_CREATED', 'CRM_CONTACT_UPDATED'],
+    }),
+  );
   receiver.failWhen(
     (a) => entityIs(72)(a.message),
     { status: 422, body: { error: 'email rejected' } },

@@ -7,7 +7,11 @@ import { buildServer } from '../../src/server/build-server.js';
 import { getIntegrationById, setIntegrationStatus } from '../../src/store/integrations-repo.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  webhookIntegration,
+} from '../helpers/webhook-receiver.js';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const CRM_API_KEY = `crm-key-${randomBytes(8).toString('hex')}`;
@@ -49,17 +53,15 @@ beforeAll(async () => {
   crm = await startFakeCrm();
   h = await startEngineHarness({}, { CRM_API_URL: crm.url, CRM_API_KEY });
   integrationId = (
-    await h.applyIntegration({
-      key: 'hooks-writeback',
-      organizationId: 'org_1',
-      provider: 'WEBHOOK',
-      name: 'Webhooks with ids',
-      credentials: { signingSecret: secret },
-      settings: { url: receiver.url, allowPrivateNetwork: true },
-      events: ['CRM_CONTACT_CREATED', 'CRM_CONTACT_UPDATED'],
-      writeBack: { property: 'receiver_id' },
-      retry: { attempts: 3, backoffMs: 40 },
-    })
+    await h.applyIntegration(
+      webhookIntegration(receiver, secret, {
+        key: 'hooks-writeback',
+        name: 'Webhooks with ids',
+        events: ['CRM_CONTACT_CREATED', 'CRM_CONTACT_UPDATED'],
+        writeBack: { property: 'receiver_id' },
+        retry: { attempts: 3, backoffMs: 40 },
+      }),
+    )
   ).integration.id;
 });
 

@@ -15,6 +15,23 @@ function recordingFlush() {
   return { batches, flush };
 }
 
+/** A batcher on fake timers with a 50 ms window that asks `holdPartial` when a window ends. */
+function holdingBatcher(
+  holdPartial: () => Promise<boolean>,
+  options: { maxSize?: number; maxHoldMs?: number } = {},
+) {
+  vi.useFakeTimers();
+  const { batches, flush } = recordingFlush();
+  const batcher = new MicroBatcher({
+    maxSize: options.maxSize ?? 10,
+    windowMs: 50,
+    maxHoldMs: options.maxHoldMs ?? 1_000,
+    flush,
+    holdPartial,
+  });
+  return { batches, batcher };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -54,19 +71,11 @@ describe('MicroBatcher', () => {
   });
 
   it('holds a partial batch for more windows while holdPartial says more is coming', async () => {
-    vi.useFakeTimers();
-    const { batches, flush } = recordingFlush();
     const answers = [true, true, false];
     const asked: number[] = [];
-    const batcher = new MicroBatcher({
-      maxSize: 10,
-      windowMs: 50,
-      maxHoldMs: 1_000,
-      flush,
-      holdPartial: async () => {
-        asked.push(Date.now());
-        return answers.shift() ?? false;
-      },
+    const { batches, batcher } = holdingBatcher(async () => {
+      asked.push(Date.now());
+      return answers.shift() ?? false;
     });
     const first = batcher.add(1);
     await vi.advanceTimersByTimeAsync(120);
@@ -81,15 +90,7 @@ describe('MicroBatcher', () => {
   });
 
   it('sends a held batch once it is full, and never holds one past maxHoldMs', async () => {
-    vi.useFakeTimers();
-    const { batches, flush } = recordingFlush();
-    const batcher = new MicroBatcher({
-      maxSize: 3,
-      windowMs: 50,
-      maxHoldMs: 200,
-      flush,
-      holdPartial: async () => true,
-    });
+    const { batches, batcher } = holdingBatcher(async () => true, { maxSize: 3, maxHoldMs: 200 });
     const full = [batcher.add(1), batcher.add(2)];
     await vi.advanceTimersByTimeAsync(120);
     full.push(batcher.add(3));
@@ -104,16 +105,8 @@ describe('MicroBatcher', () => {
   });
 
   it('sends a partial batch when holdPartial fails', async () => {
-    vi.useFakeTimers();
-    const { batches, flush } = recordingFlush();
-    const batcher = new MicroBatcher({
-      maxSize: 10,
-      windowMs: 50,
-      maxHoldMs: 1_000,
-      flush,
-      holdPartial: async () => {
-        throw new Error('redis away');
-      },
+    const { batches, batcher } = holdingBatcher(async () => {
+      throw new Error('redis away');
     });
     const one = batcher.add(1);
     await vi.advanceTimersByTimeAsync(50);

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  webhookIntegration,
+} from '../helpers/webhook-receiver.js';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 let h: EngineHarness;
@@ -12,15 +16,13 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver({ secret });
   // This engine only consumes and routes; nothing here may push.
   h = await startEngineHarness({ role: 'events' });
-  await h.applyIntegration({
-    key: 'roles-hooks',
-    organizationId: 'org_1',
-    provider: 'WEBHOOK',
-    name: 'Roles',
-    credentials: { signingSecret: secret },
-    settings: { url: receiver.url, allowPrivateNetwork: true },
-    events: ['CRM_CONTACT_UPDATED'],
-  });
+  await h.applyIntegration(
+    webhookIntegration(receiver, secret, {
+      key: 'roles-hooks',
+      name: 'Roles',
+      events: ['CRM_CONTACT_UPDATED'],
+    }),
+  );
 });
 
 afterAll(async () => {

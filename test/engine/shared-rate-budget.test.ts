@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  webhookIntegration,
+} from '../helpers/webhook-receiver.js';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const LIMIT = { max: 5, perMs: 1000 };
@@ -20,16 +24,14 @@ let childLog = '';
 beforeAll(async () => {
   receiver = await startWebhookReceiver({ secret });
   h = await startEngineHarness();
-  await h.applyIntegration({
-    key: 'hooks-limited',
-    organizationId: 'org_1',
-    provider: 'WEBHOOK',
-    name: 'Limited webhooks',
-    credentials: { signingSecret: secret },
-    settings: { url: receiver.url, allowPrivateNetwork: true },
-    events: ['CRM_CONTACT_UPDATED'],
-    rateLimit: LIMIT,
-  });
+  await h.applyIntegration(
+    webhookIntegration(receiver, secret, {
+      key: 'hooks-limited',
+      name: 'Limited webhooks',
+      events: ['CRM_CONTACT_UPDATED'],
+      rateLimit: LIMIT,
+    }),
+  );
   // A second worker, as a separate OS process running the real CLI on the same Redis and Postgres.
   child = spawn(process.execPath, ['bin/crm-sync.js', 'worker'], {
     env: { ...process.env, ...h.env, CRM_SYNC_LOG_LEVEL: 'info' },

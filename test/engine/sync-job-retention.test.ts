@@ -4,7 +4,11 @@ import type { CrmEvent, CrmEventInput } from '../../src/events/envelope.js';
 import { CrmEvent as CrmEventSchema } from '../../src/events/envelope.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  webhookIntegration,
+} from '../helpers/webhook-receiver.js';
 
 /**
  * What a sync queue keeps once its jobs complete: a batch of state changes carries every
@@ -20,15 +24,13 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver({ secret });
   h = await startEngineHarness();
   integrationId = (
-    await h.applyIntegration({
-      key: 'hooks-retention',
-      organizationId: 'org_1',
-      provider: 'WEBHOOK',
-      name: 'Retention',
-      credentials: { signingSecret: secret },
-      settings: { url: receiver.url, allowPrivateNetwork: true },
-      events: ['CRM_CONTACT_UPDATED', 'CRM_CONTACT_TAG_ADDED'],
-    })
+    await h.applyIntegration(
+      webhookIntegration(receiver, secret, {
+        key: 'hooks-retention',
+        name: 'Retention',
+        events: ['CRM_CONTACT_UPDATED', 'CRM_CONTACT_TAG_ADDED'],
+      }),
+    )
   ).integration.id;
 });
 

@@ -6,6 +6,7 @@ import {
   WebhookSandbox,
   type WebhookSandboxOptions,
 } from '../../src/connectors/webhook/sandbox/webhook-sandbox.js';
+import type { IntegrationConfigInput } from '../../src/integrations/schema.js';
 
 /**
  * A loopback webhook receiver for tests: every delivery's signature is checked with the
@@ -55,5 +56,23 @@ export async function startWebhookReceiver(options: WebhookSandboxOptions): Prom
     waitForDeliveries: (count, timeoutMs) => sandbox.waitForDeliveries(count, timeoutMs),
     sandbox,
     close: () => sandbox.stop(),
+  };
+}
+
+/**
+ * A WEBHOOK integration of `org_1` that delivers to `receiver`, signed with `secret`; a test adds
+ * its key, name and whatever it is about (events, retry, rate limit…).
+ */
+export function webhookIntegration(
+  receiver: WebhookReceiver,
+  secret: string,
+  config: Pick<IntegrationConfigInput, 'key' | 'name'> & Partial<IntegrationConfigInput>,
+): IntegrationConfigInput {
+  return {
+    organizationId: 'org_1',
+    provider: 'WEBHOOK',
+    credentials: { signingSecret: secret },
+    settings: { url: receiver.url, allowPrivateNetwork: true },
+    ...config,
   };
 }

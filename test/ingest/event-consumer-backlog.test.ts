@@ -1,21 +1,11 @@
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishCrmEvent } from '../../src/events/publish.js';
-import { createEventConsumer, type EventConsumer } from '../../src/ingest/event-consumer.js';
-import { createEventsQueue } from '../../src/ingest/event-jobs.js';
-import { silentLogger } from '../../src/logging/logger.js';
 import { isEventProcessed } from '../../src/store/processed-events-repo.js';
-import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { createTestRedis, deletePrefix, testPrefix } from '../helpers/test-redis.js';
+import { type ConsumerRig, startConsumerRig } from '../helpers/consumer-rig.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { contactEvent } from './fixtures.js';
 
-let t: TestDb;
-let redis: Redis;
-let prefix: string;
-let queue: Queue;
-let consumer: EventConsumer;
+let rig: ConsumerRig;
 let inFlight = 0;
 let mostInFlight = 0;
 /** While holding, each handler call waits until the test lets it go. */
@@ -27,15 +17,7 @@ const letGo = () => {
 };
 
 beforeAll(async () => {
-  t = await createTestDb();
-  redis = createTestRedis();
-  prefix = testPrefix('consumer-backlog');
-  queue = createEventsQueue(redis, prefix);
-  consumer = createEventConsumer({
-    connection: redis,
-    prefix,
-    db: t.db,
-    logger: silentLogger,
+  rig = await startConsumerRig('consumer-backlog', {
     concurrency: 12,
     baseConcurrency: 4,
     onEvent: async () => {
@@ -50,23 +32,17 @@ beforeAll(async () => {
 afterAll(async () => {
   holding = false;
   letGo();
-  await consumer?.close();
-  await queue?.close();
-  if (redis) {
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  }
-  await t?.drop();
+  await rig?.close();
 });
 
 describe('the crm-events consumer under a backlog', () => {
   it('starts with narrow waves, widens them while events wait, and narrows again once drained', async () => {
-    expect(consumer.worker.concurrency).toBe(4);
+    expect(rig.consumer.worker.concurrency).toBe(4);
     const ids = Array.from({ length: 60 }, (_, i) => `evt_backlog_${i}`);
-    for (const id of ids) await publishCrmEvent(queue, contactEvent(id));
+    for (const id of ids) await publishCrmEvent(rig.queue, contactEvent(id));
 
     // The handler holds every event: 56 wait behind the first wave, so the consumer widens.
-    await waitFor('the consumer to reach its widest wave', () => consumer.worker.concurrency === 12);
+    await waitFor('the consumer to reach its widest wave', () => rig.consumer.worker.concurrency === 12);
     expect(inFlight).toBe(4);
     // A wider wave starts as the current one completes.
     letGo();
@@ -74,10 +50,10 @@ describe('the crm-events consumer under a backlog', () => {
     holding = false;
     letGo();
     await waitFor('every event processed', async () => {
-      for (const id of ids) if (!(await isEventProcessed(t.db, id))) return false;
+      for (const id of ids) if (!(await isEventProcessed(rig.t.db, id))) return false;
       return true;
     });
-    await waitFor('the consumer back to its narrow wave', () => consumer.worker.concurrency === 4);
+    await waitFor('the consumer back to its narrow wave', () => rig.consumer.worker.concurrency === 4);
     expect(mostInFlight).toBe(12);
   });
 });

@@ -1,23 +1,19 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CrmEvent } from '../../src/events/envelope.js';
 import { jobIdFor } from '../../src/events/job-id.js';
 import { publishCrmEvent } from '../../src/events/publish.js';
-import { createEventConsumer, type EventConsumer, type EventMeta } from '../../src/ingest/event-consumer.js';
-import { createEventsQueue } from '../../src/ingest/event-jobs.js';
-import { silentLogger } from '../../src/logging/logger.js';
+import type { EventConsumer, EventMeta } from '../../src/ingest/event-consumer.js';
 import { eventsDuplicateTotal, eventsUnknownTotal } from '../../src/metrics/ingest-metrics.js';
 import { listFailures } from '../../src/store/failures-repo.js';
 import { isEventProcessed } from '../../src/store/processed-events-repo.js';
-import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { createTestRedis, deletePrefix, testPrefix } from '../helpers/test-redis.js';
+import { type ConsumerRig, startConsumerRig } from '../helpers/consumer-rig.js';
+import type { TestDb } from '../helpers/test-db.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { contactEvent, counterValue } from './fixtures.js';
 
+let rig: ConsumerRig;
 let t: TestDb;
-let redis: Redis;
-let prefix: string;
 let queue: Queue;
 let consumer: EventConsumer;
 /** Every call the handler received, in order. */
@@ -36,34 +32,21 @@ const waitForCompletion = (jobId: string, times = 1) =>
   waitFor(`job ${jobId} to complete ${times} time(s)`, async () => (completions.get(jobId) ?? 0) >= times);
 
 beforeAll(async () => {
-  t = await createTestDb();
-  redis = createTestRedis();
-  prefix = testPrefix('consumer');
-  queue = createEventsQueue(redis, prefix);
-  consumer = createEventConsumer({
-    connection: redis,
-    prefix,
-    db: t.db,
-    logger: silentLogger,
+  rig = await startConsumerRig('consumer', {
     retry: { attempts: 3, backoffMs: 5, maxDelayMs: 20 },
     onEvent: async (event, meta) => {
       calls.push({ event, meta });
       behaviour.get(event.id)?.(meta.attempt);
     },
   });
+  ({ t, queue, consumer } = rig);
   consumer.worker.on('completed', (job) => {
     completions.set(job.id!, (completions.get(job.id!) ?? 0) + 1);
   });
 });
 
 afterAll(async () => {
-  await consumer?.close();
-  await queue?.close();
-  if (redis) {
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  }
-  await t?.drop();
+  await rig?.close();
 });
 
 describe('the crm-events consumer', () => {

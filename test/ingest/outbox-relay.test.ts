@@ -2,24 +2,22 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdFor } from '../../src/events/job-id.js';
-import { createEventConsumer, type EventConsumer } from '../../src/ingest/event-consumer.js';
-import { createEventsQueue } from '../../src/ingest/event-jobs.js';
 import { createOutboxRelay, type OutboxRelay } from '../../src/ingest/outbox-relay.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { eventsAcceptedTotal, eventsDuplicateTotal } from '../../src/metrics/ingest-metrics.js';
 import { listFailures } from '../../src/store/failures-repo.js';
 import { insertOutboxEvent } from '../../src/store/outbox-repo.js';
 import { isEventProcessed } from '../../src/store/processed-events-repo.js';
-import { createTestDb, type TestDb } from '../helpers/test-db.js';
-import { createTestRedis, deletePrefix, testPrefix } from '../helpers/test-redis.js';
+import { type ConsumerRig, startConsumerRig } from '../helpers/consumer-rig.js';
+import type { TestDb } from '../helpers/test-db.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { contactEvent, counterValue } from './fixtures.js';
 
+let rig: ConsumerRig;
 let t: TestDb;
 let redis: Redis;
 let prefix: string;
 let queue: Queue;
-let consumer: EventConsumer;
 const handled: string[] = [];
 const relays: OutboxRelay[] = [];
 
@@ -52,31 +50,18 @@ const duplicatedJobIds = async () => {
 };
 
 beforeAll(async () => {
-  t = await createTestDb();
-  redis = createTestRedis();
-  prefix = testPrefix('outbox');
-  queue = createEventsQueue(redis, prefix);
-  consumer = createEventConsumer({
-    connection: redis,
-    prefix,
-    db: t.db,
-    logger: silentLogger,
+  rig = await startConsumerRig('outbox', {
     concurrency: 8,
     onEvent: async (event) => {
       handled.push(event.id);
     },
   });
+  ({ t, redis, prefix, queue } = rig);
 });
 
 afterAll(async () => {
   for (const r of relays) await r.stop();
-  await consumer?.close();
-  await queue?.close();
-  if (redis) {
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  }
-  await t?.drop();
+  await rig?.close();
 });
 
 describe('the outbox relay', () => {
