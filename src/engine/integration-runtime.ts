@@ -117,9 +117,8 @@ export function buildRuntime(
       resolveOperation(type, entityType, connector.capabilities.push[entityType]),
     retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
     limiter,
-    requestFor: (scope) => (call, options) => {
-      return send(call, options?.priority ?? scope.priority, options?.kind, scope);
-    },
+    requestFor: (scope) => (call, options) =>
+      send(call, options?.priority ?? scope.priority, options?.kind, scope),
     quota: null,
     async close() {
       await runtime.client.close?.();

@@ -89,11 +89,9 @@ export class MicroBatcher<I, O> {
 
   private async windowEnded(): Promise<void> {
     const batch = this.pending;
-    const holdable =
-      this.holdPartial !== undefined &&
-      !this.closed &&
-      Date.now() - this.startedAt + this.windowMs <= this.maxHoldMs;
-    if (holdable && (await this.holdPartial!().catch(() => false))) {
+    const hold = this.holdPartial;
+    const mayHold = !this.closed && Date.now() - this.startedAt + this.windowMs <= this.maxHoldMs;
+    if (hold && mayHold && (await hold().catch(() => false))) {
       // Still the same batch, not sent meanwhile (full, or close()): wait one more window.
       if (this.pending === batch && batch.length > 0 && !this.closed) {
         this.timer = setTimeout(() => void this.windowEnded(), this.windowMs);
