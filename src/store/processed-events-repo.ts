@@ -45,15 +45,46 @@ export async function pruneProcessedEvents(db: Queryable, olderThanDays: number)
   return rowCount ?? 0;
 }
 
-/** `markEventProcessed` for many events in one statement. */
-export async function markEventsProcessed(
-  db: Queryable,
-  events: readonly { eventId: string; eventType: string }[],
-): Promise<void> {
-  if (events.length === 0) return;
-  await db.query(
-    `INSERT INTO crm_sync.processed_events (event_id, event_type)
-     SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (event_id) DO NOTHING`,
-    [events.map((e) => e.eventId), events.map((e) => e.eventType)],
+/** One delivery of an event: which BullMQ job, and when that job was created (see claimEvents). */
+export interface EventClaim {
+  eventId: string;
+  eventType: string;
+  /** The same for every redelivery of one job (a retry, a stalled job run again), new for a re-publication. */
+  delivery: string;
+}
+
+/**
+ * Claims events for routing in one statement; returns the ids this call may route.
+ *
+ * An id is claimed when it is new, or when its row was written by the same delivery: a job
+ * retried or run again after a crash routes its event again, which is safe because the router's
+ * fan-out is idempotent. Any other delivery of a claimed id (a re-published event, a second job
+ * carrying it) is a duplicate. Claiming before routing, instead of checking before and marking
+ * after, costs one statement per event instead of two; `releaseEventClaim` undoes a claim whose
+ * event was given up on, so that publishing it again routes it.
+ *
+ * Within one call, the first claim of an id wins and later ones are duplicates (Postgres cannot
+ * update one row twice in a statement).
+ */
+export async function claimEvents(db: Queryable, claims: readonly EventClaim[]): Promise<Set<string>> {
+  const first = new Map<string, EventClaim>();
+  for (const claim of claims) if (!first.has(claim.eventId)) first.set(claim.eventId, claim);
+  if (first.size === 0) return new Set();
+  const unique = [...first.values()];
+  const { rows } = await db.query<{ event_id: string }>(
+    `INSERT INTO crm_sync.processed_events AS p (event_id, event_type, delivery)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT (event_id) DO UPDATE SET processed_at = p.processed_at WHERE p.delivery = EXCLUDED.delivery
+     RETURNING event_id`,
+    [unique.map((c) => c.eventId), unique.map((c) => c.eventType), unique.map((c) => c.delivery)],
   );
+  return new Set(rows.map((r) => r.event_id));
+}
+
+/** Forgets the claim `delivery` holds on `eventId` (another delivery's claim stays). */
+export async function releaseEventClaim(db: Queryable, eventId: string, delivery: string): Promise<void> {
+  await db.query(`DELETE FROM crm_sync.processed_events WHERE event_id = $1 AND delivery = $2`, [
+    eventId,
+    delivery,
+  ]);
 }

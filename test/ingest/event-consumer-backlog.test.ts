@@ -49,7 +49,9 @@ describe('the crm-events consumer under a backlog', () => {
     await waitFor('a wide wave in flight', () => inFlight === 12);
     holding = false;
     letGo();
-    await waitFor('every event processed', async () => {
+    await waitFor('every event handled and its job completed', async () => {
+      const counts = await rig.queue.getJobCounts('wait', 'active', 'delayed');
+      if (Object.values(counts).some((n) => n > 0)) return false;
       for (const id of ids) if (!(await isEventProcessed(rig.t.db, id))) return false;
       return true;
     });

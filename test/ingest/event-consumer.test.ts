@@ -6,7 +6,7 @@ import { publishCrmEvent } from '../../src/events/publish.js';
 import type { EventConsumer, EventMeta } from '../../src/ingest/event-consumer.js';
 import { eventsDuplicateTotal, eventsUnknownTotal } from '../../src/metrics/ingest-metrics.js';
 import { listFailures } from '../../src/store/failures-repo.js';
-import { isEventProcessed } from '../../src/store/processed-events-repo.js';
+import { claimEvents, isEventProcessed } from '../../src/store/processed-events-repo.js';
 import { type ConsumerRig, startConsumerRig } from '../helpers/consumer-rig.js';
 import type { TestDb } from '../helpers/test-db.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -148,5 +148,37 @@ describe('the crm-events consumer', () => {
     });
     expect(failure!.errorMessage).toContain('gave up after 3 attempts: router down');
     expect(failure!.errorMessage).not.toContain('s3cr3t-token');
+
+    // Given up on, its claim is released: once the failed job is cleared, publishing it again routes it.
+    await (await queue.getJob(jobId))!.remove();
+    behaviour.delete('evt_doomed');
+    const again = await publishCrmEvent(queue, contactEvent('evt_doomed'));
+    await waitForCompletion(again.jobId);
+    expect(callsFor('evt_doomed')).toHaveLength(4);
+    expect(await isEventProcessed(t.db, 'evt_doomed')).toBe(true);
+  });
+
+  it('routes again an event whose own job claimed it and then died before completing', async () => {
+    // What a crash after the claim leaves: the claim, and the same job back in the queue
+    // (a stalled job is moved back with its id and creation time).
+    const jobId = jobIdFor('evt_crashed');
+    const timestamp = Date.now() - 60_000;
+    await claimEvents(t.db, [
+      { eventId: 'evt_crashed', eventType: 'CRM_CONTACT_UPDATED', delivery: `${jobId}@${timestamp}` },
+    ]);
+    await queue.add('CRM_CONTACT_UPDATED', contactEvent('evt_crashed'), { jobId, timestamp });
+    await waitForCompletion(jobId);
+    expect(callsFor('evt_crashed')).toHaveLength(1);
+  });
+
+  it('skips an event claimed by another delivery while that one is still being handled', async () => {
+    const before = await counterValue(eventsDuplicateTotal, { via: 'queue' });
+    await claimEvents(t.db, [
+      { eventId: 'evt_elsewhere', eventType: 'CRM_CONTACT_UPDATED', delivery: 'other-job@1' },
+    ]);
+    const { jobId } = await publishCrmEvent(queue, contactEvent('evt_elsewhere'));
+    await waitForCompletion(jobId);
+    expect(callsFor('evt_elsewhere')).toHaveLength(0);
+    expect(await counterValue(eventsDuplicateTotal, { via: 'queue' })).toBe(before + 1);
   });
 });

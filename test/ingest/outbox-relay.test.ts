@@ -33,8 +33,10 @@ const outboxRows = async () =>
     )
   ).rows;
 const timesHandled = (id: string) => handled.filter((h) => h === id).length;
-const waitUntilProcessed = (ids: string[]) =>
-  waitFor(`events ${ids.join(', ')} to be processed`, async () => {
+/** Handled by the consumer: its claim in processed_events comes first, so both must hold. */
+const waitUntilHandled = (ids: string[]) =>
+  waitFor(`events ${ids.join(', ')} to be handled`, async () => {
+    if (!ids.every((id) => timesHandled(id) >= 1)) return false;
     for (const id of ids) if (!(await isEventProcessed(t.db, id))) return false;
     return true;
   });
@@ -73,7 +75,7 @@ describe('the outbox relay', () => {
     expect(await outboxRows()).toEqual([]);
     const job = await queue.getJob(jobIdFor('evt_ob_1'));
     expect(job?.name).toBe('CRM_CONTACT_UPDATED');
-    await waitUntilProcessed(ids);
+    await waitUntilHandled(ids);
     expect(ids.map(timesHandled)).toEqual([1, 1, 1]);
   });
 
@@ -92,7 +94,7 @@ describe('the outbox relay', () => {
     expect(failures.find((f) => f.eventId === 'evt_ob_bad')?.errorDetails).toEqual([
       { path: 'organizationId', message: expect.any(String) },
     ]);
-    await waitUntilProcessed(['evt_ob_good']);
+    await waitUntilHandled(['evt_ob_good']);
   });
 
   it('loses and doubles nothing when it crashes between the enqueue and the delete', async () => {
@@ -114,7 +116,7 @@ describe('the outbox relay', () => {
     const left = await outboxRows();
     expect(left).toHaveLength(3);
     expect(left.every((row) => row.attempts === 1 && row.last_error?.includes('simulated crash'))).toBe(true);
-    await waitUntilProcessed(ids);
+    await waitUntilHandled(ids);
     // Completed jobs leave Redis at once (CRM_EVENT_JOB_OPTIONS): the processed-events record
     // alone must catch the second publication.
     await waitFor('the first jobs to leave Redis', async () => {
@@ -148,7 +150,7 @@ describe('the outbox relay', () => {
 
     expect(await counterValue(eventsAcceptedTotal, { via: 'outbox' })).toBe(acceptedBefore + 300);
     expect((await duplicatedJobIds()).length).toBe(duplicatesBefore);
-    await waitUntilProcessed(ids);
+    await waitUntilHandled(ids);
     expect(ids.every((id) => timesHandled(id) === 1)).toBe(true);
     // A row published twice after its first job completed would have come back as a duplicate here.
     expect(await counterValue(eventsDuplicateTotal, { via: 'queue' })).toBe(consumedTwiceBefore);
@@ -158,7 +160,7 @@ describe('the outbox relay', () => {
     const r = relay({ pollMs: 5 });
     r.start();
     await insertOutboxEvent(t.db, contactEvent('evt_late'));
-    await waitUntilProcessed(['evt_late']);
+    await waitUntilHandled(['evt_late']);
     await r.stop();
     expect(await outboxRows()).toEqual([]);
   });
