@@ -15,7 +15,7 @@ import { createRateLimiters } from './rate-limiter.js';
 import { type ReplayResult, type ReplaySelection, replayFailures } from './replay.js';
 import { createRouter, type RouteDecision } from './router.js';
 import { RuntimeRegistry } from './runtime-registry.js';
-import { syncBatch } from './sync-batch.js';
+import { logSuperseded, syncBatch } from './sync-batch.js';
 import { createSyncProcessor } from './sync-processor.js';
 import { SyncWorkers } from './sync-workers.js';
 import { WriteBackQueue } from './write-back-queue.js';
@@ -104,6 +104,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
   const processor = createSyncProcessor({
     runtime: (id) => registry.get(id),
     submit: (rt, item) => workers.submit(rt, item),
+    skipSuperseded: (rt, items) => logSuperseded(rt, items, { db }),
     addJob: (id, items, opts) => workers.addJob(id, items, opts),
     latest,
     logger,

@@ -31,8 +31,6 @@ export interface SyncItem {
   /** Replays push even when the link says this event was synced. */
   force?: boolean | undefined;
   priority?: 'live' | 'bulk' | undefined;
-  /** A later change of the record was routed (its own job pushes it): only logged as skipped. */
-  superseded?: boolean | undefined;
 }
 
 export type SyncOutcome =
@@ -106,11 +104,6 @@ async function syncRound(
 
   items.forEach((item, index) => {
     const link = links.get(linkKey(item.ref.entityType, item.ref.entityId)) ?? null;
-    if (item.superseded) {
-      outcomes[index] = { kind: 'skipped', reason: 'superseded' };
-      log.push(logEntry(rt, item, 'skip', 'skipped', 0, 'superseded', link?.externalId));
-      return;
-    }
     const mapping = rt.mappings[item.ref.entityType];
     const snapshot = snapshotOf(item.event);
     const mapped = mapping ? mapping.push(snapshot) : { payload: {}, issues: [] };
@@ -318,6 +311,32 @@ async function syncRound(
   if (pause) await deps.pauseIntegration(pause.reason, pause.untilMs);
   if (newIds.length > 0 && deps.onNewExternalIds) await deps.onNewExternalIds(newIds);
   return outcomes;
+}
+
+/**
+ * Logs records whose later change was routed (its own job pushes the newest state) as skipped,
+ * `superseded`, in one statement, without the connector's batcher: during an update storm they
+ * would otherwise take seats in provider batches, which would then leave with fewer records and
+ * spend more of the account's request budget.
+ */
+export async function logSuperseded(
+  rt: IntegrationRuntime,
+  items: readonly SyncItem[],
+  deps: Pick<SyncBatchDeps, 'db'>,
+): Promise<void> {
+  if (items.length === 0) return;
+  const links = await findLinks(
+    deps.db,
+    rt.integration.id,
+    items.map((i) => i.ref),
+  );
+  await appendSyncLog(
+    deps.db,
+    items.map((item) => {
+      const link = links.get(linkKey(item.ref.entityType, item.ref.entityId));
+      return logEntry(rt, item, 'skip', 'skipped', 0, 'superseded', link?.externalId);
+    }),
+  );
 }
 
 /**

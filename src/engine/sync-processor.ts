@@ -1,6 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from '../logging/logger.js';
-import type { EntityRef } from './entity-ref.js';
 import { classOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
 import type { NewestChangeStore } from './newest-change-store.js';
@@ -16,6 +15,8 @@ export const BULK_QUOTA_RESERVE = 0.1;
 export interface ProcessorDeps {
   runtime(integrationId: string): Promise<IntegrationRuntime | null>;
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome>;
+  /** Logs records a later change supersedes (see logSuperseded): they never reach a batch. */
+  skipSuperseded(rt: IntegrationRuntime, items: SyncItem[]): Promise<void>;
   /** Adds a job of records to the integration's queue (retries, records held by a pause). */
   addJob(integrationId: string, items: SyncJobItemInput[], opts: { delay?: number }): Promise<unknown>;
   latest: NewestChangeStore;
@@ -62,29 +63,40 @@ export function createSyncProcessor(deps: ProcessorDeps) {
       return delay(job, token, Math.max(Date.now() + 5 * 60_000, rt.quota.resetsAt?.getTime() ?? 0));
     }
 
-    const outcomes = await Promise.all(
-      data.items.map(async (item) => {
-        const ref: EntityRef = { entityType: item.entityType, entityId: item.entityId };
-        const { event } = item;
-        // A later change of the record was routed: its own job pushes the newest state.
-        let superseded = false;
-        if (classOf(item.operation) === 'state' && item.replayOf === undefined) {
-          const newest = await deps.latest.newest(rt.integration.id, ref);
-          superseded =
-            newest !== null && newest.eventId !== event.id && compareOrder(newest.order, orderOf(event)) > 0;
-        }
-        const outcome = await deps.submit(rt, {
-          event,
-          ref,
-          operation: item.operation,
-          attemptsMade: item.attemptsMade,
-          force: item.force,
-          priority: item.priority,
-          superseded,
-        });
-        return { item, event, outcome };
+    const syncItems = data.items.map(
+      (item): SyncItem => ({
+        event: item.event,
+        ref: { entityType: item.entityType, entityId: item.entityId },
+        operation: item.operation,
+        attemptsMade: item.attemptsMade,
+        force: item.force,
+        priority: item.priority,
       }),
     );
+    // A later change of the record was routed: its own job pushes the newest state.
+    const superseded = await Promise.all(
+      data.items.map(async (item, i) => {
+        if (classOf(item.operation) !== 'state' || item.replayOf !== undefined) return false;
+        const newest = await deps.latest.newest(rt.integration.id, syncItems[i]!.ref);
+        return (
+          newest !== null &&
+          newest.eventId !== item.event.id &&
+          compareOrder(newest.order, orderOf(item.event)) > 0
+        );
+      }),
+    );
+    const skipping = syncItems.filter((_, i) => superseded[i]);
+    const [outcomes] = await Promise.all([
+      Promise.all(
+        data.items.map(async (item, i) => {
+          const outcome: SyncOutcome = superseded[i]
+            ? { kind: 'skipped', reason: 'superseded' }
+            : await deps.submit(rt, syncItems[i]!);
+          return { item, event: item.event, outcome };
+        }),
+      ),
+      deps.skipSuperseded(rt, skipping),
+    ]);
 
     const held: SyncJobItem[] = [];
     const retries = new Map<number, SyncJobItem[]>();

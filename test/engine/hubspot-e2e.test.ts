@@ -393,4 +393,51 @@ describe('HubSpot through the worker: counting requests', () => {
     expect(own.log.to('POST', '/crm/v3/properties/contacts/batch/create')).toHaveLength(1);
     expect(rows[0].calls).toBe(own.log.count());
   });
+
+  it('keeps superseded changes out of provider batches: 150 contacts changed twice are 2 requests', async () => {
+    const queue = h.engine.queueFor(integrationId);
+    const upserts = () => sandbox.log.to('POST', '/crm/v3/objects/contacts/batch/upsert');
+    const before = upserts().length;
+    const ids = Array.from({ length: 150 }, (_, i) => 9_000 + i);
+    const newest = new Map<number, string>();
+    const superseded: string[] = [];
+    // Held while routed, so every sync job holds both changes of its contacts: half of its items
+    // are superseded before anything is pushed.
+    await queue.pause();
+    try {
+      for (const id of ids) {
+        for (const version of [1, 2]) {
+          const event = contactEvent({
+            type: version === 1 ? 'CRM_CONTACT_CREATED' : 'CRM_CONTACT_UPDATED',
+            contactId: id,
+            version,
+            data: { email: `storm${id}@example.com`, givenName: `v${version}` },
+          });
+          if (version === 1) superseded.push(event.id);
+          newest.set(id, event.id);
+          await h.publish(event);
+        }
+      }
+      await waitFor('every change routed', async () => {
+        const left = await h.engine.eventsQueue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+        return Object.values(left).every((n) => n === 0);
+      });
+    } finally {
+      await queue.resume();
+    }
+    for (const id of ids) await linkedBy('contact', id, newest.get(id)!);
+
+    // 150 records to push at 100 per request: 2 requests. Superseded items taking seats in the
+    // batches would have sent 3 or more, each with fewer records.
+    const sent = upserts().slice(before);
+    expect(sent.map((r) => (r.body as { inputs: unknown[] }).inputs.length).sort((a, b) => b - a)).toEqual([
+      100, 50,
+    ]);
+    const { rows } = await h.ctx.db.query(
+      `SELECT count(*)::int AS n FROM crm_sync.sync_log
+        WHERE event_id = ANY($1::text[]) AND result = 'skipped' AND error = 'superseded'`,
+      [superseded],
+    );
+    expect(rows[0].n).toBe(150);
+  });
 });
