@@ -14,7 +14,7 @@ import {
   eventsUnknownTotal,
   typeLabel,
 } from '../metrics/ingest-metrics.js';
-import { type Queryable, recordFailure } from '../store/failures-repo.js';
+import { type FailureErrorKind, type Queryable, recordFailure } from '../store/failures-repo.js';
 import { releaseEventClaim } from '../store/processed-events-repo.js';
 import { redactString } from '../store/redact.js';
 import { deadLetterInvalidEvent } from './dead-letter-event.js';
@@ -155,9 +155,27 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
     eventHandlerFailuresTotal.inc({ outcome: 'exhausted' });
     log.error({ err: message, attempt }, 'event handling failed; giving up');
+    await giveUp(job, log, {
+      errorKind: isConnectorError(error) ? error.kind : 'internal',
+      errorCode: 'handler_failed',
+      errorMessage: `gave up after ${attempt} attempts: ${message}`,
+    });
+    // Unrecoverable: a job published with its own `attempts` must not start a second retry cycle.
+    throw new UnrecoverableError(message);
+  }
+
+  /**
+   * The end of an event the consumer could not route: its claim is released, because publishing
+   * it again (what the dead letter tells the operator) must route it, and it is dead-lettered.
+   * Neither store failing stops the other; the failed job stays in BullMQ either way.
+   */
+  async function giveUp(
+    job: Job,
+    log: Logger,
+    failure: { errorKind: FailureErrorKind; errorCode: string; errorMessage: string },
+  ) {
     const data = job.data as Record<string, unknown> | null;
     const eventId = typeof data?.id === 'string' ? data.id : null;
-    // Given up on: publishing the event again (what the dead letter tells the operator) must route it.
     if (eventId) {
       await releaseEventClaim(db, eventId, deliveryOf(job)).catch((storeError: unknown) =>
         log.error(
@@ -172,15 +190,11 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       eventId,
       eventType: job.name,
       event: job.data,
-      errorKind: isConnectorError(error) ? error.kind : 'internal',
-      errorCode: 'handler_failed',
-      errorMessage: `gave up after ${attempt} attempts: ${message}`,
-      attempts: attempt,
+      ...failure,
+      attempts: job.attemptsStarted,
     }).catch((storeError: unknown) =>
       log.error({ err: String(storeError) }, 'could not dead-letter the event; it stays in the failed jobs'),
     );
-    // Unrecoverable: a job published with its own `attempts` must not start a second retry cycle.
-    throw new UnrecoverableError(message);
   }
 
   const maxConcurrency = options.concurrency ?? 4;
@@ -195,6 +209,28 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     removeOnFail: { age: 7 * 86_400, count: 10_000 },
   });
   worker.on('error', (error) => logger.error({ err: redactString(error.message) }, 'event consumer error'));
+  // A job whose worker died while handling it more often than BullMQ allows (its lock expired:
+  // a crash, or an event loop blocked past lockDuration) is failed by BullMQ itself, without a
+  // call to the processor: a poison event must not crash every worker in turn. It still gets a
+  // dead letter and its claim back, like any event the consumer gives up on.
+  const givingUp = new Set<Promise<void>>();
+  worker.on('failed', (job) => {
+    if (!job?.deferredFailure) return;
+    eventHandlerFailuresTotal.inc({ outcome: 'exhausted' });
+    const data = job.data as Record<string, unknown> | null;
+    const log = logger.child({
+      jobId: job.id,
+      eventId: typeof data?.id === 'string' ? data.id : undefined,
+      eventType: job.name,
+    });
+    log.error({ reason: job.deferredFailure }, 'event handling stalled too often; giving up');
+    const done = giveUp(job, log, {
+      errorKind: 'internal',
+      errorCode: 'stalled',
+      errorMessage: `the worker handling it stopped before finishing, ${job.attemptsStarted} times (${job.deferredFailure})`,
+    }).finally(() => givingUp.delete(done));
+    givingUp.add(done);
+  });
 
   const backlog =
     maxConcurrency > baseConcurrency
@@ -206,6 +242,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     async close() {
       await backlog?.stop();
       await worker.close();
+      await Promise.all([...givingUp]);
       await claims.close();
     },
   };

@@ -171,6 +171,37 @@ describe('the crm-events consumer', () => {
     expect(callsFor('evt_crashed')).toHaveLength(1);
   });
 
+  it('dead-letters an event BullMQ failed because its workers kept dying on it, and releases its claim', async () => {
+    await queue.pause();
+    const { jobId } = await publishCrmEvent(queue, contactEvent('evt_poison'));
+    const job = (await queue.getJob(jobId))!;
+    // What two crashes leave: the first run's claim, and BullMQ's stalled checker's verdict on the job.
+    await claimEvents(t.db, [
+      { eventId: 'evt_poison', eventType: 'CRM_CONTACT_UPDATED', delivery: `${jobId}@${job.timestamp}` },
+    ]);
+    await rig.redis.hset(
+      `${rig.prefix}:crm-events:${jobId}`,
+      'defa',
+      'job stalled more than allowable limit',
+    );
+    await queue.resume();
+
+    const failure = await waitFor('the dead letter', async () =>
+      (await listFailures(t.db)).find((f) => f.eventId === 'evt_poison'),
+    );
+    expect(failure).toMatchObject({
+      failureKey: 'ingest:evt_poison',
+      stage: 'ingest',
+      errorKind: 'internal',
+      errorCode: 'stalled',
+      status: 'open',
+    });
+    expect(failure.errorMessage).toContain('job stalled more than allowable limit');
+    expect(await stateOf(jobId)).toBe('failed');
+    expect(callsFor('evt_poison')).toHaveLength(0);
+    await waitFor('the claim released', async () => !(await isEventProcessed(t.db, 'evt_poison')));
+  });
+
   it('skips an event claimed by another delivery while that one is still being handled', async () => {
     const before = await counterValue(eventsDuplicateTotal, { via: 'queue' });
     await claimEvents(t.db, [
