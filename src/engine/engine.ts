@@ -8,6 +8,8 @@ import { createCredentialsCipherFromEnv } from '../store/credentials-cipher.js';
 import { markReplayed } from '../store/failures-repo.js';
 import { setIntegrationStatus } from '../store/integrations-repo.js';
 import { pruneProcessedEvents } from '../store/processed-events-repo.js';
+import { redactString } from '../store/redact.js';
+import { deadLetterSyncJob } from './dead-letter-sync-job.js';
 import { baseUrlsFromEnv } from './integration-runtime.js';
 import { integrationSourceFromDb } from './integration-source.js';
 import { NewestChangeStore } from './newest-change-store.js';
@@ -120,6 +122,13 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     logger,
     processor,
     coalesceMs: options.coalesceMs ?? DEFAULT_COALESCE_MS,
+    onJobFailed: async (job) => {
+      const recorded = await deadLetterSyncJob(db, job, logger);
+      logger.error(
+        { jobId: job.id, records: recorded, reason: redactString(job.failedReason ?? '') },
+        'sync job failed; its records are dead-lettered',
+      );
+    },
     flush: (rt, items) =>
       syncBatch(rt, items, {
         db,

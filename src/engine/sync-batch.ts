@@ -264,7 +264,7 @@ async function syncRound(
         );
       } else if (decision.action === 'dead_letter') {
         const failureId = await recordFailure(deps.db, {
-          failureKey: `sync:${integrationId}:${record.entityType}:${record.entityId}:${classOf(record.operation) === 'state' ? 'state' : item.event.id}`,
+          failureKey: syncFailureKey(integrationId, record, record.operation, item.event.id),
           stage: 'sync',
           integrationId,
           entityType: record.entityType,
@@ -311,6 +311,20 @@ async function syncRound(
   if (pause) await deps.pauseIntegration(pause.reason, pause.untilMs);
   if (newIds.length > 0 && deps.onNewExternalIds) await deps.onNewExternalIds(newIds);
   return outcomes;
+}
+
+/**
+ * A record's dead letter: one open failure per record for its state (a later state replaces an
+ * earlier one's), one per event for a delta (each must be applied).
+ */
+export function syncFailureKey(
+  integrationId: string,
+  ref: { entityType: string; entityId: string },
+  operation: Operation,
+  eventId: string,
+): string {
+  const which = classOf(operation) === 'state' ? 'state' : eventId;
+  return `sync:${integrationId}:${ref.entityType}:${ref.entityId}:${which}`;
 }
 
 /**

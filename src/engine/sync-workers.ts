@@ -17,6 +17,8 @@ export interface SyncWorkersDeps {
   flush: (rt: IntegrationRuntime, items: SyncItem[]) => Promise<SyncOutcome[]>;
   /** How long a batch job of state changes waits before it runs, so that rapid changes coalesce. */
   coalesceMs: number;
+  /** A job failed for good (attempts exhausted, or stalled too often): its records need dead letters. */
+  onJobFailed?: (job: import('bullmq').Job) => Promise<unknown>;
 }
 
 /**
@@ -48,6 +50,8 @@ export class SyncWorkers {
   private readonly stateBatchers = new Map<string, MicroBatcher<SyncJobItemInput, undefined>>();
   /** Integrations whose jobs this process put aside while they were paused, and since when. */
   private readonly pausedBacklog = new Map<string, number>();
+  /** Dead letters being written for failed jobs; close() waits for them. */
+  private readonly failing = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: SyncWorkersDeps) {}
 
@@ -196,6 +200,20 @@ export class SyncWorkers {
       worker.on('error', (error) =>
         this.deps.logger.error({ integration: integration.key, err: error.message }, 'sync worker error'),
       );
+      // 'failed' fires for every failed attempt; finishedOn is set only when no retry follows.
+      worker.on('failed', (job) => {
+        if (!job?.finishedOn || !this.deps.onJobFailed) return;
+        const done = this.deps
+          .onJobFailed(job)
+          .catch((error: unknown) =>
+            this.deps.logger.error(
+              { integration: integration.key, jobId: job.id, err: (error as Error).message },
+              'could not dead-letter the records of a failed sync job; they stay in its failed job',
+            ),
+          )
+          .finally(() => this.failing.delete(done));
+        this.failing.add(done);
+      });
       this.workers.set(integration.id, worker);
     }
     for (const [id, worker] of this.workers) {
@@ -212,6 +230,7 @@ export class SyncWorkers {
     await Promise.all([...this.stateBatchers.values()].map((b) => b.close()));
     await Promise.all([...this.allBatchers].map((b) => b.flush()));
     await Promise.all(closing);
+    await Promise.all([...this.failing]);
     await Promise.all([...this.allBatchers].map((b) => b.close()));
     await Promise.all([...this.enqueuers.values()].map((e) => e.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));

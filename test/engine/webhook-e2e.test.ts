@@ -211,4 +211,47 @@ describe('the sync engine, end to end through a signed webhook', () => {
     await waitFor('the link', () => linkOf(id).then((l) => l?.sync_hash));
     expect(deliveriesFor(id)).toHaveLength(1);
   });
+
+  it('dead-letters the records of a sync job its workers kept dying on, and replays them', async () => {
+    const id = nextContact++;
+    const queue = h.engine.queueFor(integrationId);
+    await queue.pause();
+    const event = contactEvent({ contactId: id, version: 1 });
+    try {
+      await h.publish(event);
+      const job = await waitFor('the sync job', async () => {
+        const jobs = await queue.getJobs(['wait', 'delayed', 'prioritized']);
+        return jobs.find((j) => JSON.stringify(j.data).includes(event.id));
+      });
+      // What BullMQ's stalled checker leaves on a job whose worker died with it a second time.
+      await h.ctx
+        .redis()
+        .hset(`${h.prefix}:${queue.name}:${job.id}`, 'defa', 'job stalled more than allowable limit');
+    } finally {
+      await queue.resume();
+    }
+    const failure = await waitFor('the dead letter', async () => {
+      const { rows } = await h.ctx.db.query(
+        `SELECT id, stage, error_kind, error_code, error_message, event_id, status
+           FROM crm_sync.sync_failures WHERE entity_id = $1`,
+        [String(id)],
+      );
+      return rows[0] as { id: number; error_message: string } | undefined;
+    });
+    expect(failure).toMatchObject({
+      stage: 'sync',
+      error_kind: 'internal',
+      error_code: 'stalled',
+      event_id: event.id,
+      status: 'open',
+    });
+    expect(failure.error_message).toContain('job stalled more than allowable limit');
+    expect(deliveriesFor(id)).toHaveLength(0);
+
+    expect(await h.engine.replay({ ids: [failure.id] })).toEqual([
+      expect.objectContaining({ id: failure.id, status: 'queued' }),
+    ]);
+    await waitFor('the replayed delivery', () => deliveriesFor(id).length === 1);
+    await waitFor('the link', () => linkOf(id).then((l) => l?.sync_hash));
+  });
 });
