@@ -1,5 +1,6 @@
 import { type ConnectionOptions, type JobsOptions, Queue, Worker } from 'bullmq';
 import type { Logger } from '../logging/logger.js';
+import { failedForGood, watchFailedJobs } from './failed-jobs.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
@@ -51,7 +52,7 @@ export class SyncWorkers {
   /** Integrations whose jobs this process put aside while they were paused, and since when. */
   private readonly pausedBacklog = new Map<string, number>();
   /** Dead letters being written for failed jobs; close() waits for them. */
-  private readonly failing = new Set<Promise<unknown>>();
+  private readonly failedJobs: { settled(): Promise<void> }[] = [];
 
   constructor(private readonly deps: SyncWorkersDeps) {}
 
@@ -200,20 +201,17 @@ export class SyncWorkers {
       worker.on('error', (error) =>
         this.deps.logger.error({ integration: integration.key, err: error.message }, 'sync worker error'),
       );
-      // 'failed' fires for every failed attempt; finishedOn is set only when no retry follows.
-      worker.on('failed', (job) => {
-        if (!job?.finishedOn || !this.deps.onJobFailed) return;
-        const done = this.deps
-          .onJobFailed(job)
-          .catch((error: unknown) =>
+      const onJobFailed = this.deps.onJobFailed;
+      if (onJobFailed) {
+        this.failedJobs.push(
+          watchFailedJobs(worker, failedForGood, onJobFailed, (job, error) =>
             this.deps.logger.error(
               { integration: integration.key, jobId: job.id, err: (error as Error).message },
               'could not dead-letter the records of a failed sync job; they stay in its failed job',
             ),
-          )
-          .finally(() => this.failing.delete(done));
-        this.failing.add(done);
-      });
+          ),
+        );
+      }
       this.workers.set(integration.id, worker);
     }
     for (const [id, worker] of this.workers) {
@@ -230,7 +228,7 @@ export class SyncWorkers {
     await Promise.all([...this.stateBatchers.values()].map((b) => b.close()));
     await Promise.all([...this.allBatchers].map((b) => b.flush()));
     await Promise.all(closing);
-    await Promise.all([...this.failing]);
+    await Promise.all(this.failedJobs.map((f) => f.settled()));
     await Promise.all([...this.allBatchers].map((b) => b.close()));
     await Promise.all([...this.enqueuers.values()].map((e) => e.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));

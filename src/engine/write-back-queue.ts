@@ -4,6 +4,7 @@ import { isConnectorError } from '../connectors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Db } from '../store/db.js';
 import { recordFailure } from '../store/failures-repo.js';
+import { stalledTooOften, watchFailedJobs } from './failed-jobs.js';
 import { type WriteBackTarget, writeBackExternalId } from './write-back.js';
 
 export const WRITE_BACK_QUEUE = 'crm-writeback';
@@ -25,6 +26,8 @@ const ATTEMPTS = 8;
 export class WriteBackQueue {
   private readonly queue: Queue;
   private worker: Worker | undefined;
+  /** Dead letters being written for stalled jobs; close() waits for them. */
+  private stalled: { settled(): Promise<void> } | undefined;
 
   constructor(
     private readonly deps: {
@@ -71,6 +74,33 @@ export class WriteBackQueue {
     this.worker.on('error', (error) =>
       this.deps.logger.error({ err: error.message }, 'write-back worker error'),
     );
+    // Failed by BullMQ itself after its workers died with it twice: the processor never saw it.
+    this.stalled = watchFailedJobs(
+      this.worker,
+      stalledTooOften,
+      (job) => this.deadLetterStalled(job),
+      (job, error) =>
+        this.deps.logger.error(
+          { jobId: job.id, err: (error as Error).message },
+          'could not dead-letter a stalled write-back',
+        ),
+    );
+  }
+
+  private async deadLetterStalled(job: Job): Promise<void> {
+    const data = WriteBackJob.safeParse(job.data);
+    if (!data.success) return;
+    await recordFailure(this.deps.db, {
+      failureKey: `writeback:${data.data.integrationId}:${data.data.contactId}`,
+      stage: 'sync',
+      integrationId: data.data.integrationId,
+      entityType: 'contact',
+      entityId: data.data.contactId,
+      errorKind: 'internal',
+      errorCode: 'stalled',
+      errorMessage: `writing ${data.data.property}=${data.data.externalId} back to the CRM stopped before finishing, ${job.attemptsStarted} times (${job.deferredFailure})`,
+      attempts: job.attemptsStarted,
+    });
   }
 
   private async process(job: Job, target: WriteBackTarget): Promise<void> {
@@ -102,6 +132,7 @@ export class WriteBackQueue {
 
   async close(): Promise<void> {
     await this.worker?.close();
+    await this.stalled?.settled();
     await this.queue.close();
   }
 }

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, type Processor, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isConnectorError } from '../connectors/errors.js';
+import { stalledTooOften, watchFailedJobs } from '../engine/failed-jobs.js';
 import { backoffDelay, type RetryPolicy } from '../engine/retry-policy.js';
 import type { CrmEvent } from '../events/envelope.js';
 import { parseEvent } from '../events/parse-event.js';
@@ -213,24 +214,27 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   // a crash, or an event loop blocked past lockDuration) is failed by BullMQ itself, without a
   // call to the processor: a poison event must not crash every worker in turn. It still gets a
   // dead letter and its claim back, like any event the consumer gives up on.
-  const givingUp = new Set<Promise<void>>();
-  worker.on('failed', (job) => {
-    if (!job?.deferredFailure) return;
-    eventHandlerFailuresTotal.inc({ outcome: 'exhausted' });
-    const data = job.data as Record<string, unknown> | null;
-    const log = logger.child({
-      jobId: job.id,
-      eventId: typeof data?.id === 'string' ? data.id : undefined,
-      eventType: job.name,
-    });
-    log.error({ reason: job.deferredFailure }, 'event handling stalled too often; giving up');
-    const done = giveUp(job, log, {
-      errorKind: 'internal',
-      errorCode: 'stalled',
-      errorMessage: `the worker handling it stopped before finishing, ${job.attemptsStarted} times (${job.deferredFailure})`,
-    }).finally(() => givingUp.delete(done));
-    givingUp.add(done);
-  });
+  const stalled = watchFailedJobs(
+    worker,
+    stalledTooOften,
+    async (job) => {
+      eventHandlerFailuresTotal.inc({ outcome: 'exhausted' });
+      const data = job.data as Record<string, unknown> | null;
+      const log = logger.child({
+        jobId: job.id,
+        eventId: typeof data?.id === 'string' ? data.id : undefined,
+        eventType: job.name,
+      });
+      log.error({ reason: job.deferredFailure }, 'event handling stalled too often; giving up');
+      await giveUp(job, log, {
+        errorKind: 'internal',
+        errorCode: 'stalled',
+        errorMessage: `the worker handling it stopped before finishing, ${job.attemptsStarted} times (${job.deferredFailure})`,
+      });
+    },
+    // giveUp logs its own store failures.
+    () => undefined,
+  );
 
   const backlog =
     maxConcurrency > baseConcurrency
@@ -242,7 +246,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     async close() {
       await backlog?.stop();
       await worker.close();
-      await Promise.all([...givingUp]);
+      await stalled.settled();
       await claims.close();
     },
   };

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/api/admin-routes.js';
+import { WRITE_BACK_QUEUE } from '../../src/engine/write-back-queue.js';
 import { buildServer } from '../../src/server/build-server.js';
 import { getIntegrationById, setIntegrationStatus } from '../../src/store/integrations-repo.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
@@ -93,6 +95,38 @@ describe('engine behaviour around the push', () => {
     });
   });
 
+  it('dead-letters a write-back whose workers kept dying on it', async () => {
+    const writes = new Queue(WRITE_BACK_QUEUE, { connection: h.ctx.redis(), prefix: h.prefix });
+    await writes.pause();
+    try {
+      receiver.failWhen((a) => JSON.stringify(a.message).includes('"entity":{"type":"contact","id":"503"}'), {
+        status: 200,
+        body: { externalId: 'rcv-503' },
+      });
+      await h.publish(contactEvent({ type: 'CRM_CONTACT_CREATED', contactId: 503, version: 1 }));
+      const job = await waitFor('the write-back job', async () =>
+        (await writes.getJobs(['wait'])).find((j) => (j.data as { contactId: string }).contactId === '503'),
+      );
+      // What BullMQ's stalled checker leaves on a job whose worker died with it a second time.
+      await h.ctx
+        .redis()
+        .hset(`${h.prefix}:${WRITE_BACK_QUEUE}:${job.id}`, 'defa', 'job stalled more than allowable limit');
+    } finally {
+      await writes.resume();
+      await writes.close();
+    }
+    const failure = await waitFor('the dead letter', async () => {
+      const { rows } = await h.ctx.db.query(
+        `SELECT error_code, error_message, status FROM crm_sync.sync_failures WHERE failure_key = $1`,
+        [`writeback:${integrationId}:503`],
+      );
+      return rows[0] as { error_code: string; error_message: string; status: string } | undefined;
+    });
+    expect(failure).toMatchObject({ error_code: 'stalled', status: 'open' });
+    expect(failure.error_message).toContain('receiver_id=rcv-503');
+    expect(crm.writes.find((w) => w.path === 'PATCH /crm/contacts/503')).toBeUndefined();
+  });
+
   it('does not echo the CRM event that the write-back caused', async () => {
     const echo = contactEvent({ contactId: 501, version: 2, data: { givenName: 'Changed by write-back' } });
     await h.publish({ ...echo, source: { module: 'INTEGRATION', integrationId } });
@@ -160,7 +194,8 @@ describe('engine behaviour around the push', () => {
     });
     expect(paused.statusReason).toMatch(/credentials rejected/);
     const { rows } = await h.ctx.db.query(
-      `SELECT count(*)::int AS n FROM crm_sync.sync_failures WHERE integration_id = $1`,
+      `SELECT count(*)::int AS n FROM crm_sync.sync_failures
+        WHERE integration_id = $1 AND entity_id IN ('601', '602')`,
       [integrationId],
     );
     expect(rows[0].n).toBe(0);
