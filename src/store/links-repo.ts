@@ -114,29 +114,49 @@ export interface LinkWrite {
  * Records successful syncs of many records in one statement. A provider id already linked to
  * another record of the integration (a merge at the provider, a race) moves to this record: the
  * unique (integration, type, external id) constraint allows one owner, and the newest sync is
- * the one the provider just confirmed.
+ * the one the provider just confirmed. That move is rare, so it is made only when the upsert
+ * meets the constraint, instead of a statement in front of every batch. Takes the pool, not a
+ * client in a transaction: the move follows a statement that failed.
  */
-export async function saveSyncedLinks(
+export async function saveSyncedLinks(db: Db, integrationId: string, writes: readonly LinkWrite[]) {
+  if (writes.length === 0) return;
+  try {
+    await upsertSyncedLinks(db, integrationId, writes);
+  } catch (error) {
+    if (!isExternalIdTaken(error)) throw error;
+    await releaseMovedExternalIds(db, integrationId, writes);
+    await upsertSyncedLinks(db, integrationId, writes);
+  }
+}
+
+function isExternalIdTaken(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e.code === '23505' && e.constraint === 'sync_links_one_per_external_id';
+}
+
+/** Clears the provider ids of `writes` from the other records of the integration that hold them. */
+async function releaseMovedExternalIds(
   db: Db | DbClient,
   integrationId: string,
   writes: readonly LinkWrite[],
 ) {
-  if (writes.length === 0) return;
   const withIds = writes.filter((w) => w.externalId !== null);
-  if (withIds.length > 0) {
-    await db.query(
-      `UPDATE crm_sync.sync_links l SET external_id = NULL, updated_at = now()
-         FROM unnest($2::text[], $3::text[], $4::text[]) AS w(entity_type, entity_id, external_id)
-        WHERE l.integration_id = $1 AND l.entity_type = w.entity_type AND l.external_id = w.external_id
-          AND l.entity_id <> w.entity_id`,
-      [
-        integrationId,
-        withIds.map((w) => w.entityType),
-        withIds.map((w) => w.entityId),
-        withIds.map((w) => w.externalId),
-      ],
-    );
-  }
+  if (withIds.length === 0) return;
+  await db.query(
+    `UPDATE crm_sync.sync_links l SET external_id = NULL, updated_at = now()
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS w(entity_type, entity_id, external_id)
+      WHERE l.integration_id = $1 AND l.entity_type = w.entity_type AND l.external_id = w.external_id
+        AND l.entity_id <> w.entity_id`,
+    [
+      integrationId,
+      withIds.map((w) => w.entityType),
+      withIds.map((w) => w.entityId),
+      withIds.map((w) => w.externalId),
+    ],
+  );
+}
+
+async function upsertSyncedLinks(db: Db | DbClient, integrationId: string, writes: readonly LinkWrite[]) {
   await db.query(
     `INSERT INTO crm_sync.sync_links AS l (integration_id, entity_type, entity_id, external_id, sync_hash,
         last_synced_at, last_event_id, last_version, last_updated_at, last_error, state, crm_external_id, crm_email)
