@@ -193,7 +193,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     queueFor: (id) => workers.queueFor(id),
     replay: (selection) =>
       replayFailures(
-        { db, runtime: (id) => registry.get(id), queueFor: (id) => workers.queueFor(id) },
+        { db, runtime: (id) => registry.get(id), queueFor: (id) => workers.queueFor(id), writeBack },
         selection,
       ),
     async start() {

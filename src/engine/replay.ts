@@ -2,9 +2,11 @@ import type { Queue } from 'bullmq';
 import { CrmEvent } from '../events/envelope.js';
 import type { Db } from '../store/db.js';
 import { type FailureRow, getFailure, listFailures, markReplaying } from '../store/failures-repo.js';
+import { findLink } from '../store/links-repo.js';
 import { entityRefOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
 import { type SyncJobInput, syncJobOptions } from './sync-job.js';
+import { type WriteBackQueue, writeBackFailureKey } from './write-back-queue.js';
 
 export interface ReplaySelection {
   ids?: number[];
@@ -27,6 +29,8 @@ export interface ReplayDeps {
   db: Db;
   runtime(integrationId: string): Promise<IntegrationRuntime | null>;
   queueFor(integrationId: string): Queue;
+  /** Where a failed write-back of a provider id to the CRM is re-run. */
+  writeBack?: Pick<WriteBackQueue, 'enabled' | 'enqueue'>;
 }
 
 /**
@@ -58,6 +62,11 @@ export async function replayFailures(deps: ReplayDeps, selection: ReplaySelectio
     const claimed = await markReplaying(deps.db, failure.id);
     if (!claimed) {
       results.push({ ...base, status: 'not_replayable', reason: `it is ${failure.status}, not open` });
+      continue;
+    }
+    if (isWriteBack(failure)) {
+      await replayWriteBack(deps, failure);
+      results.push({ ...base, status: 'queued' });
       continue;
     }
     const event = CrmEvent.parse(failure.event);
@@ -101,8 +110,47 @@ async function selectFailures(db: Db, selection: ReplaySelection): Promise<Failu
   }
 }
 
+const isWriteBack = (failure: FailureRow) =>
+  failure.integrationId !== null &&
+  failure.entityId !== null &&
+  failure.failureKey === writeBackFailureKey(failure.integrationId, failure.entityId);
+
+/**
+ * A write-back is re-run from what is true now: the link's provider id (it may have changed
+ * since) and the integration's write-back property, not from what failed.
+ */
+async function writeBackNow(deps: ReplayDeps, failure: FailureRow) {
+  const rt = await deps.runtime(failure.integrationId!);
+  const property = rt?.integration.config.writeBack?.property;
+  const link = await findLink(deps.db, failure.integrationId!, 'contact', failure.entityId!);
+  return { rt, property, externalId: link?.externalId ?? null };
+}
+
+async function whyNotWriteBack(deps: ReplayDeps, failure: FailureRow): Promise<string | null> {
+  if (!deps.writeBack?.enabled) return 'write-backs are off here (CRM_API_URL and CRM_API_KEY are not set)';
+  const { rt, property, externalId } = await writeBackNow(deps, failure);
+  if (!rt) return 'its integration no longer exists';
+  if (!property) return 'its integration no longer writes ids back (no writeBack.property)';
+  if (!externalId) return 'its contact has no provider id to write back any more';
+  return null;
+}
+
+async function replayWriteBack(deps: ReplayDeps, failure: FailureRow): Promise<void> {
+  const { property, externalId } = await writeBackNow(deps, failure);
+  await deps.writeBack!.enqueue([
+    {
+      integrationId: failure.integrationId!,
+      contactId: failure.entityId!,
+      property: property!,
+      externalId: externalId!,
+      replayOf: failure.id,
+    },
+  ]);
+}
+
 async function whyNotReplayable(deps: ReplayDeps, failure: FailureRow): Promise<string | null> {
   if (failure.status !== 'open') return `it is ${failure.status}, not open`;
+  if (isWriteBack(failure)) return whyNotWriteBack(deps, failure);
   if (failure.stage === 'ingest') {
     return 'a malformed event cannot be replayed: fix it at the source and publish it again';
   }

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { z } from 'zod';
 import { isConnectorError } from '../connectors/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Db } from '../store/db.js';
-import { recordFailure } from '../store/failures-repo.js';
+import { markReplayed, recordFailure } from '../store/failures-repo.js';
 import { stalledTooOften, watchFailedJobs } from './failed-jobs.js';
 import { type WriteBackTarget, writeBackExternalId } from './write-back.js';
 
@@ -14,8 +15,15 @@ const WriteBackJob = z.object({
   contactId: z.string(),
   property: z.string(),
   externalId: z.string(),
+  /** Set by `crm-sync replay`: the dead letter this write-back re-runs. */
+  replayOf: z.number().int().optional(),
 });
 type WriteBackJob = z.infer<typeof WriteBackJob>;
+
+/** The dead letter of a contact's write-back: one per integration and contact. */
+export function writeBackFailureKey(integrationId: string, contactId: string): string {
+  return `writeback:${integrationId}:${contactId}`;
+}
 
 const ATTEMPTS = 8;
 
@@ -53,7 +61,8 @@ export class WriteBackQueue {
         data,
         opts: {
           // One write per (integration, contact, id): a re-push of a linked record writes nothing.
-          jobId: `${data.integrationId}.${Buffer.from(data.contactId).toString('base64url')}.${Buffer.from(data.externalId).toString('base64url')}`,
+          // A replay is a write of its own (the failed job keeps the plain id for 7 days).
+          jobId: `${data.integrationId}.${Buffer.from(data.contactId).toString('base64url')}.${Buffer.from(data.externalId).toString('base64url')}${data.replayOf === undefined ? '' : `.replay-${data.replayOf}-${randomUUID()}`}`,
           attempts: ATTEMPTS,
           backoff: { type: 'exponential', delay: 2000 },
           removeOnComplete: { age: 3600, count: 1000 },
@@ -91,7 +100,7 @@ export class WriteBackQueue {
     const data = WriteBackJob.safeParse(job.data);
     if (!data.success) return;
     await recordFailure(this.deps.db, {
-      failureKey: `writeback:${data.data.integrationId}:${data.data.contactId}`,
+      failureKey: writeBackFailureKey(data.data.integrationId, data.data.contactId),
       stage: 'sync',
       integrationId: data.data.integrationId,
       entityType: 'contact',
@@ -107,12 +116,13 @@ export class WriteBackQueue {
     const data = WriteBackJob.parse(job.data);
     try {
       await writeBackExternalId(target, data);
+      if (data.replayOf !== undefined) await markReplayed(this.deps.db, data.replayOf);
     } catch (error) {
       const retryable = isConnectorError(error) && error.kind === 'retryable';
       const last = job.attemptsMade + 1 >= ATTEMPTS;
       if (!retryable || last) {
         await recordFailure(this.deps.db, {
-          failureKey: `writeback:${data.integrationId}:${data.contactId}`,
+          failureKey: writeBackFailureKey(data.integrationId, data.contactId),
           stage: 'sync',
           integrationId: data.integrationId,
           entityType: 'contact',

@@ -95,7 +95,7 @@ describe('engine behaviour around the push', () => {
     });
   });
 
-  it('dead-letters a write-back whose workers kept dying on it', async () => {
+  it('dead-letters a write-back whose workers kept dying on it, and replays it with one command', async () => {
     const writes = new Queue(WRITE_BACK_QUEUE, { connection: h.ctx.redis(), prefix: h.prefix });
     await writes.pause();
     try {
@@ -117,14 +117,32 @@ describe('engine behaviour around the push', () => {
     }
     const failure = await waitFor('the dead letter', async () => {
       const { rows } = await h.ctx.db.query(
-        `SELECT error_code, error_message, status FROM crm_sync.sync_failures WHERE failure_key = $1`,
+        `SELECT id, error_code, error_message, status FROM crm_sync.sync_failures WHERE failure_key = $1`,
         [`writeback:${integrationId}:503`],
       );
-      return rows[0] as { error_code: string; error_message: string; status: string } | undefined;
+      return rows[0] as { id: number; error_code: string; error_message: string; status: string } | undefined;
     });
     expect(failure).toMatchObject({ error_code: 'stalled', status: 'open' });
     expect(failure.error_message).toContain('receiver_id=rcv-503');
     expect(crm.writes.find((w) => w.path === 'PATCH /crm/contacts/503')).toBeUndefined();
+
+    // One command re-runs it, from the link's provider id and the integration's property.
+    expect(await h.engine.replay({ ids: [failure.id] })).toEqual([
+      expect.objectContaining({ id: failure.id, status: 'queued' }),
+    ]);
+    const write = await waitFor('the replayed write-back', () =>
+      crm.writes.find((w) => w.path === 'PATCH /crm/contacts/503'),
+    );
+    expect(write.body).toEqual({
+      properties: { receiver_id: 'rcv-503' },
+      source: { module: 'INTEGRATION', integrationId },
+    });
+    await waitFor('the dead letter marked replayed', async () => {
+      const { rows } = await h.ctx.db.query(`SELECT status FROM crm_sync.sync_failures WHERE id = $1`, [
+        failure.id,
+      ]);
+      return rows[0]?.status === 'replayed';
+    });
   });
 
   it('does not echo the CRM event that the write-back caused', async () => {
