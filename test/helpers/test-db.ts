@@ -56,3 +56,16 @@ export async function createTestDb(): Promise<TestDb> {
     },
   };
 }
+
+/**
+ * An integration row and nothing else (no credentials, no config): what repository tests need
+ * for the foreign keys of their own rows. Returns its id.
+ */
+export async function insertBareIntegration(db: Db, key: string, provider: string): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO crm_sync.integrations (key, organization_id, provider, name, credentials, config, config_hash)
+     VALUES ($1, 'org_1', $2, $1, 'x', '{}', 'h') RETURNING id`,
+    [key, provider],
+  );
+  return rows[0]!.id;
+}

@@ -9,18 +9,14 @@ import {
   markReplaying,
   recordFailure,
 } from '../../src/store/failures-repo.js';
-import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createTestDb, insertBareIntegration, type TestDb } from '../helpers/test-db.js';
 
 let t: TestDb;
 let integrationId: string;
 
 beforeAll(async () => {
   t = await createTestDb();
-  const { rows } = await t.db.query<{ id: string }>(
-    `INSERT INTO crm_sync.integrations (key, organization_id, provider, name, credentials, config, config_hash)
-     VALUES ('hubspot-test', 'org_1', 'HUBSPOT', 'HubSpot', 'x', '{}', 'h') RETURNING id`,
-  );
-  integrationId = rows[0]!.id;
+  integrationId = await insertBareIntegration(t.db, 'hubspot-test', 'HUBSPOT');
 });
 
 afterAll(() => t?.drop());

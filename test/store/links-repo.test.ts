@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLinks, type LinkWrite, linkKey, saveSyncedLinks } from '../../src/store/links-repo.js';
-import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { createTestDb, insertBareIntegration, type TestDb } from '../helpers/test-db.js';
 
 let t: TestDb;
 let integrationId: string;
 
 beforeAll(async () => {
   t = await createTestDb();
-  const { rows } = await t.db.query<{ id: string }>(
-    `INSERT INTO crm_sync.integrations (key, organization_id, provider, name, credentials, config, config_hash)
-     VALUES ('links-test', 'org_1', 'NOOP', 'Links', '', '{}', 'h') RETURNING id`,
-  );
-  integrationId = rows[0]!.id;
+  integrationId = await insertBareIntegration(t.db, 'links-test', 'NOOP');
 });
 
 afterAll(() => t?.drop());
