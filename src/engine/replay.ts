@@ -50,7 +50,9 @@ export async function replayFailures(deps: ReplayDeps, selection: ReplaySelectio
       entity: failure.entityType ? `${failure.entityType}:${failure.entityId}` : undefined,
       eventId: failure.eventId,
     };
-    const problem = await whyNotReplayable(deps, failure);
+    // A write-back is planned once: its checks and its job read the same runtime and link.
+    const writeBack = isWriteBack(failure) ? await planWriteBack(deps, failure) : null;
+    const problem = writeBack ? writeBack.problem : await whyNotReplayable(deps, failure);
     if (problem) {
       results.push({ ...base, status: 'not_replayable', reason: problem });
       continue;
@@ -64,8 +66,8 @@ export async function replayFailures(deps: ReplayDeps, selection: ReplaySelectio
       results.push({ ...base, status: 'not_replayable', reason: `it is ${failure.status}, not open` });
       continue;
     }
-    if (isWriteBack(failure)) {
-      await replayWriteBack(deps, failure);
+    if (writeBack?.job) {
+      await deps.writeBack!.enqueue([writeBack.job]);
       results.push({ ...base, status: 'queued' });
       continue;
     }
@@ -115,42 +117,32 @@ const isWriteBack = (failure: FailureRow) =>
   failure.entityId !== null &&
   failure.failureKey === writeBackFailureKey(failure.integrationId, failure.entityId);
 
+type WriteBackPlan =
+  | { problem: string; job?: undefined }
+  | { problem: null; job: Parameters<WriteBackQueue['enqueue']>[0][number] };
+
 /**
  * A write-back is re-run from what is true now: the link's provider id (it may have changed
  * since) and the integration's write-back property, not from what failed.
  */
-async function writeBackNow(deps: ReplayDeps, failure: FailureRow) {
-  const rt = await deps.runtime(failure.integrationId!);
-  const property = rt?.integration.config.writeBack?.property;
-  const link = await findLink(deps.db, failure.integrationId!, 'contact', failure.entityId!);
-  return { rt, property, externalId: link?.externalId ?? null };
-}
-
-async function whyNotWriteBack(deps: ReplayDeps, failure: FailureRow): Promise<string | null> {
-  if (!deps.writeBack?.enabled) return 'write-backs are off here (CRM_API_URL and CRM_API_KEY are not set)';
-  const { rt, property, externalId } = await writeBackNow(deps, failure);
-  if (!rt) return 'its integration no longer exists';
-  if (!property) return 'its integration no longer writes ids back (no writeBack.property)';
-  if (!externalId) return 'its contact has no provider id to write back any more';
-  return null;
-}
-
-async function replayWriteBack(deps: ReplayDeps, failure: FailureRow): Promise<void> {
-  const { property, externalId } = await writeBackNow(deps, failure);
-  await deps.writeBack!.enqueue([
-    {
-      integrationId: failure.integrationId!,
-      contactId: failure.entityId!,
-      property: property!,
-      externalId: externalId!,
-      replayOf: failure.id,
-    },
-  ]);
+async function planWriteBack(deps: ReplayDeps, failure: FailureRow): Promise<WriteBackPlan> {
+  if (failure.status !== 'open') return { problem: `it is ${failure.status}, not open` };
+  if (!deps.writeBack?.enabled) {
+    return { problem: 'write-backs are off here (CRM_API_URL and CRM_API_KEY are not set)' };
+  }
+  const integrationId = failure.integrationId!;
+  const contactId = failure.entityId!;
+  const rt = await deps.runtime(integrationId);
+  if (!rt) return { problem: 'its integration no longer exists' };
+  const property = rt.integration.config.writeBack?.property;
+  if (!property) return { problem: 'its integration no longer writes ids back (no writeBack.property)' };
+  const externalId = (await findLink(deps.db, integrationId, 'contact', contactId))?.externalId;
+  if (!externalId) return { problem: 'its contact has no provider id to write back any more' };
+  return { problem: null, job: { integrationId, contactId, property, externalId, replayOf: failure.id } };
 }
 
 async function whyNotReplayable(deps: ReplayDeps, failure: FailureRow): Promise<string | null> {
   if (failure.status !== 'open') return `it is ${failure.status}, not open`;
-  if (isWriteBack(failure)) return whyNotWriteBack(deps, failure);
   if (failure.stage === 'ingest') {
     return 'a malformed event cannot be replayed: fix it at the source and publish it again';
   }
