@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { assertMergeFields, type SandboxMergeField } from './merge-validation.js';
 import { complianceState, forgotten, invalid, notFound } from './problem.js';
 
@@ -35,6 +35,8 @@ export interface SandboxMember {
 }
 
 export const hashOf = (email: string) => createHash('md5').update(email.trim().toLowerCase()).digest('hex');
+// randomUUID draws from a cached pool; randomBytes per member was a tenth of an import's CPU.
+const randomHex = (length: number) => randomUUID().replaceAll('-', '').slice(0, length);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 let webIds = 1000;
@@ -47,6 +49,8 @@ let webIds = 1000;
  */
 export class Audience {
   readonly members = new Map<string, SandboxMember>();
+  /** The same members by `contact_id`: a scan per lookup made a 20,000-member import quadratic. */
+  private readonly byContactId = new Map<string, SandboxMember>();
   readonly forgotten = new Set<string>();
   readonly mergeFields = new Map<string, SandboxMergeField>();
   readonly segments = new Map<string, { id: number; name: string; members: Set<string> }>();
@@ -72,9 +76,7 @@ export class Audience {
   /** A member by hash, email or contact_id, as the API's `{subscriber_hash}` accepts all three. */
   find(ref: string): SandboxMember | undefined {
     const byHash = this.members.get(/^[0-9a-f]{32}$/.test(ref) ? ref : hashOf(ref));
-    if (byHash) return byHash;
-    for (const m of this.members.values()) if (m.contact_id === ref) return m;
-    return undefined;
+    return byHash ?? this.byContactId.get(ref);
   }
 
   live(ref: string): SandboxMember {
@@ -108,8 +110,8 @@ export class Audience {
     const now = new Date().toISOString();
     const member: SandboxMember = archived ?? {
       id: hash,
-      contact_id: randomBytes(16).toString('hex'),
-      unique_email_id: randomBytes(5).toString('hex'),
+      contact_id: randomHex(32),
+      unique_email_id: randomHex(10),
       web_id: webIds++,
       email_address: email,
       status: finalStatus,
@@ -125,6 +127,7 @@ export class Audience {
     member.statusBeforeArchive = null;
     Object.assign(member.merge_fields, mergeFields);
     this.members.set(hash, member);
+    this.byContactId.set(member.contact_id, member);
     if (finalStatus === 'pending') this.confirmations.push({ email, at: now });
     this.touch(member);
     return member;
@@ -162,6 +165,7 @@ export class Audience {
     const member = this.find(ref);
     if (!member) throw notFound();
     this.members.delete(member.id);
+    this.byContactId.delete(member.contact_id);
     this.forgotten.add(member.id);
     for (const segment of this.segments.values()) segment.members.delete(member.id);
   }

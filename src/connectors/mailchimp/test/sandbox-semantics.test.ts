@@ -46,6 +46,21 @@ describe('the Mailchimp sandbox', () => {
     expect(env.sandbox.audience(listId).confirmations.map((c) => c.email)).toContain('left@example.com');
   });
 
+  it('finds a member by contact_id as by hash or email, until it is deleted permanently', async () => {
+    const { listId } = env.audience();
+    env.sandbox.seedMember(listId, { email: 'one@example.com', status: 'subscribed' });
+    env.sandbox.seedMember(listId, { email: 'two@example.com', status: 'subscribed' });
+    const two = env.sandbox.member(listId, 'two@example.com')!;
+    expect(two.contact_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(two.unique_email_id).toMatch(/^[0-9a-f]{10}$/);
+    const found = await call('GET', `/lists/${listId}/members/${two.contact_id}`);
+    expect(found).toMatchObject({ status: 200, body: { email_address: 'two@example.com' } });
+    const deleted = await call('POST', `/lists/${listId}/members/${two.contact_id}/actions/delete-permanent`);
+    expect(deleted.status).toBe(204);
+    expect((await call('GET', `/lists/${listId}/members/${two.contact_id}`)).status).toBe(404);
+    expect((await call('GET', `/lists/${listId}/members/one@example.com`)).status).toBe(200);
+  });
+
   it('refuses to subscribe an unsubscribed member with Member In Compliance State', async () => {
     const { listId } = env.audience();
     env.sandbox.seedMember(listId, { email: 'left@example.com', status: 'unsubscribed' });
