@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
@@ -28,6 +29,37 @@ export function rssSampler(intervalMs = 50) {
       clearInterval(timer);
       peak = Math.max(peak, process.memoryUsage.rss());
       return Math.round(peak / 1024 / 1024);
+    },
+  };
+}
+
+/**
+ * The share of the machine's CPU time (all cores, every process: the engine, Redis, Postgres,
+ * sandboxes, the publisher) that was busy between start and `stop()`, from /proc/stat. Near 1
+ * means the run was bounded by the machine, whichever process it was waiting for. Null where
+ * /proc/stat does not exist.
+ */
+export function machineCpuMeter() {
+  const read = () => {
+    try {
+      const fields = readFileSync('/proc/stat', 'utf8')
+        .split('\n')[0]!
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .map(Number);
+      const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+      return { total: fields.reduce((a, b) => a + b, 0), idle };
+    } catch {
+      return null;
+    }
+  };
+  const start = read();
+  return {
+    stop(): number | null {
+      const end = read();
+      if (!start || !end || end.total === start.total) return null;
+      return Number((1 - (end.idle - start.idle) / (end.total - start.total)).toFixed(2));
     },
   };
 }

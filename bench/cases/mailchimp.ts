@@ -16,7 +16,9 @@ import { silentLogger } from '../../src/logging/logger.js';
 import {
   contactCreated,
   deleteBenchKeys,
+  machineCpuMeter,
   rssSampler,
+  spawnWorker,
   startPublisher,
   startStack,
   until,
@@ -159,25 +161,52 @@ async function endToEnd(count: number) {
   const apiKey = newKey();
   const sandbox = await startSandboxProcess(apiKey);
   let stats: SandboxStats | undefined;
+  const split = process.env.BENCH_SPLIT === '1';
   const stack = await startStack({
     ...(CONCURRENCY ? { eventConcurrency: CONCURRENCY } : {}),
     relay: false,
+    ...(split ? { role: 'sync' as const } : {}),
     ...(process.env.BENCH_COALESCE_MS ? { coalesceMs: Number(process.env.BENCH_COALESCE_MS) } : {}),
   }).catch((error: unknown) => {
     sandbox.kill();
     throw error;
   });
+  const router = split ? await spawnWorker(stack, 'events') : null;
   try {
     const integrationId = await stack.apply(integrationConfig(apiKey, sandbox.url));
     await waitForSyncWorker(stack, integrationId);
     // The CRM publishes from a process of its own, as in a deployment.
     const publisher = await startPublisher(stack);
     const rss = rssSampler();
+    const cpu = machineCpuMeter();
     const started = performance.now();
+    const startedWall = Date.now();
+    let routedAt = 0;
     let published = 0;
     const publishing = publisher.publish(count).then(() => {
       published = performance.now();
     });
+    // BENCH_TRACE=1: both queues every 250 ms, to stderr, to see which half of the engine lags.
+    const trace: unknown[] = [];
+    const traceTimer = process.env.BENCH_TRACE
+      ? setInterval(() => {
+          const t = Math.round(performance.now() - started);
+          void Promise.all([
+            stack.engine.eventsQueue.getJobCounts('waiting', 'active'),
+            stack.engine.queueFor(integrationId).getJobCounts('delayed', 'waiting', 'active'),
+          ]).then(([events, sync]) => trace.push({ t, events, sync }));
+        }, 250)
+      : undefined;
+    // When the consumer has routed every event: the engine's first half of the work is done.
+    const watch = setInterval(() => {
+      void stack.engine.eventsQueue
+        .getJobCounts('waiting', 'active', 'prioritized', 'delayed')
+        .then((counts) => {
+          if (!routedAt && published && Object.values(counts).every((n) => n === 0))
+            routedAt = performance.now();
+        })
+        .catch(() => undefined);
+    }, 50);
     // The sync log is written after the links: once every create has its row, both are complete.
     await until(
       'every member linked and logged',
@@ -192,6 +221,9 @@ async function endToEnd(count: number) {
       100,
     );
     const seconds = (performance.now() - started) / 1000;
+    const machineCpuBusy = cpu.stop();
+    clearInterval(traceTimer);
+    clearInterval(watch);
     const peakRssMb = rss.stop();
     const { rows } = await stack.ctx.db.query<{ calls: number; failed: number; linked: number }>(
       `SELECT coalesce(sum(api_calls), 0)::int AS calls,
@@ -203,9 +235,19 @@ async function endToEnd(count: number) {
     );
     await publishing;
     stats = await sandbox.stop();
+    if (process.env.BENCH_TRACE) for (const line of trace) process.stderr.write(`${JSON.stringify(line)}\n`);
+    const batchCalls = stats.log.filter(([, route]) => route === `POST /lists/${LIST_ID}`).map(([at]) => at);
+    const sinceStart = (at: number | undefined) =>
+      at === undefined ? null : Number(((at - startedWall) / 1000).toFixed(2));
     return {
       ...summary(count, seconds, stats),
+      // Where the time went: publishing, the first and last batch call's arrival at the sandbox,
+      // and when the consumer had routed the last event (all in seconds from the start).
       publishSeconds: Number(((published - started) / 1000).toFixed(1)),
+      firstBatchCallAt: sinceStart(batchCalls[0]),
+      routedAt: routedAt ? Number(((routedAt - started) / 1000).toFixed(2)) : null,
+      lastBatchCallAt: sinceStart(batchCalls.at(-1)),
+      machineCpuBusy,
       engineCountedCalls: rows[0]!.calls,
       nonSuccessLogRows: rows[0]!.failed,
       linked: rows[0]!.linked,
@@ -213,6 +255,7 @@ async function endToEnd(count: number) {
     };
   } finally {
     if (!stats) sandbox.kill();
+    await router?.stop();
     await stack.close();
   }
 }
@@ -300,7 +343,7 @@ async function connectorAlone(count: number) {
 }
 
 export async function runMailchimpBench(count = Number(process.env.BENCH_MAILCHIMP_MEMBERS ?? 20_000)) {
-  const alone = await connectorAlone(count);
+  const alone = process.env.BENCH_MAILCHIMP_E2E_ONLY ? null : await connectorAlone(count);
   const e2e = await endToEnd(count);
   return {
     case: 'mailchimp (sandbox at 8 req/s, 10 connections)',
