@@ -46,6 +46,7 @@ export class SandboxStore {
   >();
   readonly associations = new Map<AssociationKey, Set<number>>();
   readonly lists = new Map<string, StoredList>();
+  private readonly indexes = new Map<string, Map<string, Map<string, Set<StoredObject>>>>();
 
   newId(): string {
     this.nextId += 1;
@@ -76,10 +77,45 @@ export class SandboxStore {
 
   /** Live records whose property equals the value (emails and domains compared case-insensitively). */
   findBy(type: string, property: string, value: string): StoredObject[] {
-    const wanted = value.toLowerCase();
-    return [...this.table(type).values()].filter(
-      (o) => !o.archived && (o.properties[property] ?? '').toLowerCase() === wanted,
-    );
+    const found = this.indexOf(type, property).get(value.toLowerCase());
+    if (!found) return [];
+    const live = [...found].filter((o) => !o.archived);
+    return live.length > 1 ? live.sort((a, b) => Number(a.id) - Number(b.id)) : live;
+  }
+
+  /**
+   * Records by (lowercased) property value, built on the first lookup of that property and kept
+   * up to date by every write below: a scan per lookup made a 10,000-contact upsert by email
+   * quadratic, and the sandbox's CPU came out of the engine's on a shared machine.
+   */
+  private indexOf(type: string, property: string): Map<string, Set<StoredObject>> {
+    let byProperty = this.indexes.get(type);
+    if (!byProperty) {
+      byProperty = new Map();
+      this.indexes.set(type, byProperty);
+    }
+    let index = byProperty.get(property);
+    if (!index) {
+      index = new Map();
+      byProperty.set(property, index);
+      for (const object of this.table(type).values()) {
+        const v = object.properties[property];
+        if (v !== undefined) addTo(index, v.toLowerCase(), object);
+      }
+    }
+    return index;
+  }
+
+  /** Sets (or with undefined, removes) a property, keeping the indexes of its type true. */
+  private setProperty(object: StoredObject, name: string, value: string | undefined): void {
+    const index = this.indexes.get(object.type)?.get(name);
+    const before = object.properties[name];
+    if (index && before !== undefined) index.get(before.toLowerCase())?.delete(object);
+    if (value === undefined) delete object.properties[name];
+    else {
+      object.properties[name] = value;
+      if (index) addTo(index, value.toLowerCase(), object);
+    }
   }
 
   /** Problems HubSpot would report for these property values, in its words. */
@@ -151,16 +187,23 @@ export class SandboxStore {
     if (type === 'contacts' && object.properties.email)
       object.properties.email = object.properties.email.toLowerCase();
     this.table(type).set(id, object);
+    for (const [name, index] of this.indexes.get(type) ?? []) {
+      const v = object.properties[name];
+      if (v !== undefined) addTo(index, v.toLowerCase(), object);
+    }
     return object;
   }
 
   update(object: StoredObject, properties: Record<string, string>): StoredObject {
     const now = new Date().toISOString();
     for (const [name, value] of Object.entries(properties)) {
-      if (value === '') delete object.properties[name];
-      else object.properties[name] = name === 'email' ? value.toLowerCase() : value;
+      this.setProperty(
+        object,
+        name,
+        value === '' ? undefined : name === 'email' ? value.toLowerCase() : value,
+      );
     }
-    object.properties.hs_lastmodifieddate = now;
+    this.setProperty(object, 'hs_lastmodifieddate', now);
     object.updatedAt = now;
     return object;
   }
@@ -199,7 +242,7 @@ export class SandboxStore {
   /** HubSpot's merge: the primary keeps its id and gains the loser's missing values and associations. */
   merge(type: string, primary: StoredObject, loser: StoredObject): StoredObject {
     for (const [name, value] of Object.entries(loser.properties)) {
-      if (primary.properties[name] === undefined) primary.properties[name] = value;
+      if (primary.properties[name] === undefined) this.setProperty(primary, name, value);
     }
     for (const [key, types] of [...this.associations]) {
       const prefix = `${type}:${loser.id}->`;
@@ -235,6 +278,12 @@ export class SandboxStore {
   all(type: string): StoredObject[] {
     return [...this.table(type).values()].filter((o) => !o.archived);
   }
+}
+
+function addTo(index: Map<string, Set<StoredObject>>, key: string, object: StoredObject): void {
+  const set = index.get(key);
+  if (set) set.add(object);
+  else index.set(key, new Set([object]));
 }
 
 function clean(properties: Record<string, string>): Record<string, string> {
