@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { AccountGate } from '../../src/engine/rate-limit/account-gate.js';
 import {
   bottleneckSettings,
   createRateLimiters,
@@ -52,6 +53,33 @@ describe('bottleneckSettings', () => {
       // …and the spacing costs at most 5% of the budget.
       expect(s.minTime * limit.max).toBeLessThanOrEqual(limit.perMs * 1.05 + limit.max);
     }
+  });
+});
+
+describe('AccountGate', () => {
+  /** Holds this process's event loop, as a wide wave of events does, while Redis answers. */
+  const holdEventLoop = (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {}
+    return Date.now();
+  };
+
+  it('moves a start whose answer came back late to the time it really leaves', async () => {
+    const log = `${prefix}:gate-test:starts`;
+    const gate = new AccountGate(redis, { startLog: log, pause: `${prefix}:gate-test:paused` });
+    await gate.tryStart(100, 1000, 'warm-up'); // loads the script: later calls are one round trip
+
+    // The answer is read 80 ms after Redis logged the start: with 25 ms allowed, re-stamped.
+    const late = gate.tryStart(100, 1000, 'late', 25);
+    const readAt = holdEventLoop(80);
+    expect(await late).toEqual({ start: true });
+    expect(Number(await redis.zscore(log, 'late'))).toBeGreaterThanOrEqual(readAt - 5);
+
+    // Without an allowance the start keeps the time Redis first logged it.
+    const kept = gate.tryStart(100, 1000, 'kept');
+    const keptReadAt = holdEventLoop(80);
+    expect(await kept).toEqual({ start: true });
+    expect(Number(await redis.zscore(log, 'kept'))).toBeLessThan(keptReadAt - 40);
   });
 });
 

@@ -4,7 +4,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { AccountGate, GateAnswer } from './account-gate.js';
 import { BottleneckInstance } from './bottleneck-instance.js';
 import { RateLimiterClosedError, RateLimitTimeoutError } from './errors.js';
-import { gateWindowMs, sameLimit } from './limit-settings.js';
+import { gateWindowMs, sameLimit, startSlackMs } from './limit-settings.js';
 
 export type SchedulePriority = 'live' | 'bulk';
 
@@ -258,7 +258,12 @@ export class SharedAccountLimiter implements AccountLimiter {
   /** A gate that cannot answer must not stop the account: Bottleneck's pacing still holds. */
   private async askGate(): Promise<GateAnswer> {
     try {
-      return await this.deps.gate.tryStart(this.limit.max, gateWindowMs(this.limit), randomUUID());
+      return await this.deps.gate.tryStart(
+        this.limit.max,
+        gateWindowMs(this.limit),
+        randomUUID(),
+        startSlackMs(this.limit.perMs) / 2,
+      );
     } catch (error) {
       this.noteTrouble(error);
       return { start: true };
