@@ -1,7 +1,7 @@
 /**
  * Rate limits per provider account, shared by every worker process through Redis.
  *
- * One clustered Bottleneck per account ("max per perMs" as reservoir + minTime, plus
+ * One clustered Bottleneck per account ("max per perMs" as minTime spacing, plus
  * maxConcurrent), patched for Redis 7 and wrapped so that a request never waits forever and a
  * 429's Retry-After pauses the account everywhere. See docs/rate-limiting.md.
  *

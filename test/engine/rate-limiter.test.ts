@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('bottleneckSettings', () => {
-  it('turns "max per perMs" into a refilled reservoir plus a spacing that keeps every window at max', () => {
+  it('turns "max per perMs" into a spacing that keeps every window at max, and a reservoir with room to spare', () => {
     for (const limit of [
       { max: 80, perMs: 10_000 },
       { max: 8, perMs: 1000, maxConcurrent: 10 },
@@ -43,8 +43,9 @@ describe('bottleneckSettings', () => {
       { max: 1000, perMs: 1000 },
     ]) {
       const s = bottleneckSettings(limit);
-      expect(s.reservoir).toBe(limit.max);
-      expect(s.reservoirRefreshAmount).toBe(limit.max);
+      // Slots are handed out ahead of their start: a reservoir of max would run dry early.
+      expect(s.reservoir).toBe(limit.max * 2);
+      expect(s.reservoirRefreshAmount).toBe(limit.max * 2);
       expect(s.reservoirRefreshInterval).toBe(limit.perMs);
       expect(s.maxConcurrent).toBe(limit.maxConcurrent ?? null);
       expect(Number.isInteger(s.minTime)).toBe(true);

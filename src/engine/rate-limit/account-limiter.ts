@@ -61,7 +61,7 @@ export interface SharedAccountLimiterDeps {
 /**
  * One provider account's budget, shared through Redis by every worker process.
  *
- * Bottleneck does the counting (reservoir + minTime + maxConcurrent, clustered); this shell adds
+ * Bottleneck does the counting (minTime spacing + maxConcurrent, clustered); this shell adds
  * what it lacks: a bounded wait, the shared Retry-After pause, a retry when a job was lost to a
  * Redis failure before it started, a fresh instance when one is beyond repair, and "kicks" that
  * make waiting jobs drain again after the reservoir refills or the state is re-created.

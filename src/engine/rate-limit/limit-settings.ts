@@ -51,19 +51,25 @@ export function gateWindowMs(limit: RateLimit): number {
 }
 
 /**
- * "max per perMs" as Bottleneck settings. The reservoir alone allows 2×max in a short span (the
- * end of one window and the start of the next), so starts are also spaced by minTime, which is
- * what keeps sliding windows at or under max (HubSpot's "ten_secondly_rolling" counts that way).
- * The spacing covers the gate's window (perMs plus the slack), rounded up, so that steady pacing
- * never fills the gate's window: a start the gate holds would cost a reservoir slot and a
- * minTime slot for nothing, and under a sustained backlog those losses showed as gaps of
- * 200–300 ms at the end of each refresh interval. Whole milliseconds only: Bottleneck's clustered
- * scripts stall on a fractional minTime.
+ * "max per perMs" as Bottleneck settings. Starts are spaced by minTime, which is what keeps
+ * sliding windows at or under max (HubSpot's "ten_secondly_rolling" counts that way): max starts
+ * at least minTime apart span the gate's window (perMs plus the slack), rounded up, so steady
+ * pacing never fills the gate's window. Whole milliseconds only: Bottleneck's clustered scripts
+ * stall on a fractional minTime.
+ *
+ * The reservoir does not count the budget (minTime and the gate do): it is twice the budget per
+ * interval. Bottleneck takes a reservoir unit when it hands out a slot, and it hands slots out
+ * ahead of their start (a request that must wait for minTime is registered at once with "start
+ * in N ms"). With exactly max per interval, slots handed out early spent the next interval's
+ * units, and every max-th request waited for the refresh: a gap of 200–300 ms once per second at
+ * Mailchimp's 8/s (connector and limiter alone: 0.86 of the ceiling with max, 0.94 with 2 × max).
+ * A reservoir it is still, so that Bottleneck's state can be re-created and topped up (kicks,
+ * slots handed back) as before.
  */
 export function bottleneckSettings(limit: RateLimit) {
   return {
-    reservoir: limit.max,
-    reservoirRefreshAmount: limit.max,
+    reservoir: limit.max * 2,
+    reservoirRefreshAmount: limit.max * 2,
     reservoirRefreshInterval: limit.perMs,
     minTime: Math.ceil(gateWindowMs(limit) / limit.max),
     maxConcurrent: limit.maxConcurrent ?? null,
