@@ -9,16 +9,18 @@ import { createInterface } from 'node:readline';
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 
 /**
- * A redis-server of the test's own, on a free port, without persistence: fault tests may flush
- * it, stop it and start it again (losing everything, like a restart without AOF/RDB) without
- * touching the machine's shared Redis.
+ * A redis-server of the test's own, on a free port: fault tests may flush it, stop it and start
+ * it again without touching the machine's shared Redis. Without persistence (the default) a
+ * restart loses everything, like one without AOF/RDB; `persistent` keeps an append-only file
+ * synced on every write, so a crash and restart keep every acknowledged write, as a production
+ * Redis with `appendfsync always` does.
  */
 export interface PrivateRedis {
   readonly port: number;
   readonly url: string;
   /** Stops the server (SIGKILL: no shutdown save, like a crash); resolves once it has exited. */
   stop(): Promise<void>;
-  /** Starts it again on the same port with empty data; resolves once it accepts connections. */
+  /** Starts it again on the same port (empty unless persistent); resolves once it accepts connections. */
   start(): Promise<void>;
   /** Stops it for good and removes its directory. */
   destroy(): Promise<void>;
@@ -36,10 +38,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawns redis-server in the foreground; resolves when it logs that it accepts connections. */
-async function spawnServer(port: number, dir: string): Promise<ChildProcess> {
+async function spawnServer(port: number, dir: string, persistent: boolean): Promise<ChildProcess> {
+  const durability = persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(
     REDIS_SERVER,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...durability, '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
@@ -77,7 +80,8 @@ async function spawnServer(port: number, dir: string): Promise<ChildProcess> {
   return child;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+  const persistent = options.persistent ?? false;
   const dir = await mkdtemp(join(tmpdir(), 'crm-sync-redis-'));
   let port = 0;
   let child: ChildProcess | undefined;
@@ -85,7 +89,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   for (let tries = 0; !child; tries++) {
     port = await freePort();
     try {
-      child = await spawnServer(port, dir);
+      child = await spawnServer(port, dir, persistent);
     } catch (error) {
       if (tries >= 4) throw error;
     }
@@ -106,7 +110,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     stop,
     async start() {
       if (child) throw new Error(`private redis on port ${port} is already running`);
-      child = await spawnServer(port, dir);
+      child = await spawnServer(port, dir, persistent);
     },
     async destroy() {
       await stop();
