@@ -130,6 +130,23 @@ describe('the Mailchimp connector under the sandbox’s limits and faults', () =
     expect(await thrown(intruder.push(creates(1)))).toMatchObject({ kind: 'config' });
   });
 
+  it('gives up on an answer slower than requestTimeoutMs, as retryable, instead of waiting for it', async () => {
+    const { push } = env.audience({ requestTimeoutMs: 1000 });
+    env.sandbox.configure({ latencyMs: 2500 });
+    const started = Date.now();
+    const error = await thrown(push(creates(1)));
+    const waited = Date.now() - started;
+    env.sandbox.configure({ latencyMs: 0 });
+    // superagent aborts the request at the timeout: ECONNABORTED, retried by the engine's policy.
+    expect(error).toMatchObject({
+      kind: 'retryable',
+      code: 'ECONNABORTED',
+      message: 'Mailchimp GET merge fields: no answer (ECONNABORTED)',
+    });
+    // Bounded by the setting, not by the slow answer.
+    expect(waited).toBeLessThan(2500);
+  });
+
   it('reports an unreachable API as retryable, with the network code', async () => {
     const closed = await startSandbox();
     const { listId } = closed.audience();
