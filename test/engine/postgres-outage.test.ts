@@ -1,46 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
+import { type BurstRig, startBurstRig } from '../helpers/burst-rig.js';
 import { adminUrl } from '../helpers/test-db.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
  * Postgres dropping every connection of crm-sync in the middle of a burst (a failover, a restart,
  * an operator's pg_terminate_backend): statements in flight fail, the pool reconnects, and the
  * engine must finish the burst with nothing lost and nothing dead-lettered for it.
  */
-const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const CONTACTS = 200;
 /** Published while `processed_events` is locked, so their claims wait and are cut off. */
 const LATE = 20;
 
-let h: EngineHarness;
-let receiver: WebhookReceiver;
-let integrationId: string;
+let rig: BurstRig;
 
 beforeAll(async () => {
-  receiver = await startWebhookReceiver({ secret });
-  h = await startEngineHarness();
-  const applied = await h.applyIntegration({
-    key: 'outage-hooks',
-    organizationId: 'org_1',
-    provider: 'WEBHOOK',
-    name: 'Webhooks through a Postgres outage',
-    credentials: { signingSecret: secret },
-    settings: { url: receiver.url, allowPrivateNetwork: true, timeoutMs: 2000 },
-    events: ['CRM_CONTACT_CREATED'],
-    // Slow enough that the outage lands while most of the burst is still to come.
-    rateLimit: { max: 50, perMs: 1000 },
-    retry: { attempts: 6, backoffMs: 100 },
-  });
-  integrationId = applied.integration.id;
+  rig = await startBurstRig('postgres-outage-hooks');
 });
 
 afterAll(async () => {
-  await h?.close();
-  await receiver?.close();
+  await rig?.close();
 });
 
 /**
@@ -53,8 +33,8 @@ async function restartUnderLoad(
   table: 'sync_links' | 'processed_events',
   duringLock: () => Promise<void> = async () => {},
 ): Promise<number> {
-  const locker = new pg.Client(h.testDb.url);
-  const admin = new pg.Client(adminUrl(h.testDb.url));
+  const locker = new pg.Client(rig.h.testDb.url);
+  const admin = new pg.Client(adminUrl(rig.h.testDb.url));
   await Promise.all([locker.connect(), admin.connect()]);
   try {
     await locker.query('BEGIN');
@@ -64,13 +44,13 @@ async function restartUnderLoad(
       WHERE datname = $1 AND application_name = 'crm-sync' AND wait_event_type = 'Lock' AND query ILIKE $2`;
     await waitFor(
       `a crm-sync statement on ${table} waiting on the lock`,
-      async () => (await admin.query(waiting, [h.testDb.name, `%${table}%`])).rowCount,
+      async () => (await admin.query(waiting, [rig.h.testDb.name, `%${table}%`])).rowCount,
       15_000,
     );
     const { rows } = await admin.query<{ waiting: boolean }>(
       `SELECT wait_event_type = 'Lock' AS waiting, pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = $1 AND application_name = 'crm-sync'`,
-      [h.testDb.name],
+      [rig.h.testDb.name],
     );
     return rows.filter((r) => r.waiting).length;
   } finally {
@@ -79,20 +59,10 @@ async function restartUnderLoad(
   }
 }
 
-async function linkedCount(): Promise<number> {
-  const { rows } = await h.ctx.db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM crm_sync.sync_links
-      WHERE integration_id = $1 AND sync_hash IS NOT NULL AND last_error IS NULL`,
-    [integrationId],
-  );
-  return rows[0]!.n;
-}
-
 describe('a Postgres outage in the middle of a burst', () => {
   it('delivers and links every record once the connections come back, and dead-letters nothing', async () => {
-    const events = Array.from({ length: CONTACTS }, (_, i) =>
-      contactEvent({ type: 'CRM_CONTACT_CREATED', contactId: 5_000 + i, id: `evt_outage_${i}` }),
-    );
+    const { h, receiver, integrationId } = rig;
+    const events = rig.creates(CONTACTS, 'outage', 5_000);
     const first = events.slice(0, CONTACTS - LATE);
     const late = events.slice(-LATE);
     const publishAll = (wave: typeof events) => async () => {
@@ -106,16 +76,9 @@ describe('a Postgres outage in the middle of a burst', () => {
     await waitFor('deliveries after the first outage', () => receiver.deliveries.length >= 60, 30_000);
     expect(await restartUnderLoad('processed_events', publishAll(late))).toBeGreaterThan(0);
 
-    await waitFor('every contact linked', async () => (await linkedCount()) === CONTACTS, 30_000, 100);
+    await waitFor('every contact linked', async () => (await rig.linkedCount()) === CONTACTS, 30_000, 100);
 
-    // Every event reached the receiver; a record whose link write was cut off after its POST is
-    // sent again with the same webhook-id, which the receiver deduplicates on.
-    const delivered = new Set(receiver.deliveries.map((d) => d.webhookId));
-    expect(events.filter((e) => !delivered.has(e.id))).toEqual([]);
-    const { rows: failures } = await h.ctx.db.query(
-      `SELECT failure_key, error_code, error_message FROM crm_sync.sync_failures`,
-    );
-    expect(failures).toEqual([]);
+    await rig.expectAllDeliveredNothingDeadLettered(events);
     const { rows: log } = await h.ctx.db.query<{ n: number }>(
       `SELECT count(DISTINCT entity_id)::int AS n FROM crm_sync.sync_log
         WHERE integration_id = $1 AND result = 'success'`,
