@@ -21,9 +21,6 @@ export interface StoredList {
   members: Set<string>;
 }
 
-/** The v4 association type ids each pair of objects has (HUBSPOT_DEFINED). */
-export type AssociationKey = `${string}:${string}->${string}:${string}`;
-
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const OBJECT_TYPE_IDS: Record<string, string> = {
   contacts: '0-1',
@@ -44,7 +41,8 @@ export class SandboxStore {
     string,
     Map<string, { name: string; label: string; displayOrder: number; archived: boolean }>
   >();
-  readonly associations = new Map<AssociationKey, Set<number>>();
+  /** By record (`type:id`), then by associated record (`type:id`): the association type ids. */
+  private readonly associations = new Map<string, Map<string, Set<number>>>();
   readonly lists = new Map<string, StoredList>();
   private readonly indexes = new Map<string, Map<string, Map<string, Set<StoredObject>>>>();
 
@@ -214,29 +212,31 @@ export class SandboxStore {
   }
 
   associate(fromType: string, fromId: string, toType: string, toId: string, typeIds: number[]): void {
-    const key: AssociationKey = `${fromType}:${fromId}->${toType}:${toId}`;
-    const set = this.associations.get(key) ?? new Set<number>();
+    const from = `${fromType}:${fromId}`;
+    const targets = this.associations.get(from) ?? new Map<string, Set<number>>();
+    this.associations.set(from, targets);
+    const to = `${toType}:${toId}`;
+    const set = targets.get(to) ?? new Set<number>();
     for (const id of typeIds) set.add(id);
-    this.associations.set(key, set);
+    targets.set(to, set);
   }
 
   dissociate(fromType: string, fromId: string, toType: string, toId: string): void {
-    this.associations.delete(`${fromType}:${fromId}->${toType}:${toId}`);
+    this.associations.get(`${fromType}:${fromId}`)?.delete(`${toType}:${toId}`);
   }
 
   /** Association type ids from one record to another (empty when none). */
   associationTypes(fromType: string, fromId: string, toType: string, toId: string): number[] {
-    return [...(this.associations.get(`${fromType}:${fromId}->${toType}:${toId}`) ?? [])].sort(
-      (a, b) => a - b,
-    );
+    const set = this.associations.get(`${fromType}:${fromId}`)?.get(`${toType}:${toId}`);
+    return [...(set ?? [])].sort((a, b) => a - b);
   }
 
   /** Every record of `toType` the record is associated with. */
   associated(fromType: string, fromId: string, toType: string): { id: string; types: number[] }[] {
-    const prefix = `${fromType}:${fromId}->${toType}:`;
-    return [...this.associations]
-      .filter(([key]) => key.startsWith(prefix))
-      .map(([key, types]) => ({ id: key.slice(prefix.length), types: [...types].sort((a, b) => a - b) }));
+    const prefix = `${toType}:`;
+    return [...(this.associations.get(`${fromType}:${fromId}`) ?? [])]
+      .filter(([to]) => to.startsWith(prefix))
+      .map(([to, types]) => ({ id: to.slice(prefix.length), types: [...types].sort((a, b) => a - b) }));
   }
 
   /** HubSpot's merge: the primary keeps its id and gains the loser's missing values and associations. */
@@ -244,14 +244,12 @@ export class SandboxStore {
     for (const [name, value] of Object.entries(loser.properties)) {
       if (primary.properties[name] === undefined) this.setProperty(primary, name, value);
     }
-    for (const [key, types] of [...this.associations]) {
-      const prefix = `${type}:${loser.id}->`;
-      if (key.startsWith(prefix)) {
-        const [toType, toId] = key.slice(prefix.length).split(':') as [string, string];
-        this.associate(type, primary.id, toType, toId, [...types]);
-        this.associations.delete(key);
-      }
+    const loserKey = `${type}:${loser.id}`;
+    for (const [to, types] of this.associations.get(loserKey) ?? []) {
+      const [toType, toId] = to.split(':') as [string, string];
+      this.associate(type, primary.id, toType, toId, [...types]);
     }
+    this.associations.delete(loserKey);
     for (const list of this.lists.values()) {
       if (list.members.delete(loser.id)) list.members.add(primary.id);
     }

@@ -45,3 +45,32 @@ describe('the HubSpot sandbox store’s lookups by property', () => {
     expect(store.findBy('contacts', 'name', 'acme')).toEqual([]);
   });
 });
+
+describe('the HubSpot sandbox store’s associations', () => {
+  it('lists a record’s associations by target type and moves the loser’s to the primary on merge', () => {
+    const store = new SandboxStore();
+    const ada = store.create('contacts', { email: 'ada@example.com' });
+    const dup = store.create('contacts', { email: 'ada.l@example.com' });
+    const acme = store.create('companies', { domain: 'acme.com' });
+    const globex = store.create('companies', { domain: 'globex.com' });
+    const call = store.create('calls', { hs_call_title: 'Intro' });
+
+    store.associate('contacts', ada.id, 'companies', acme.id, [279]);
+    store.associate('contacts', ada.id, 'companies', acme.id, [1]);
+    store.associate('contacts', dup.id, 'companies', globex.id, [279]);
+    store.associate('contacts', dup.id, 'calls', call.id, [193]);
+    expect(store.associated('contacts', ada.id, 'companies')).toEqual([{ id: acme.id, types: [1, 279] }]);
+    expect(store.associated('contacts', ada.id, 'calls')).toEqual([]);
+
+    store.merge('contacts', ada, dup);
+    expect(store.associated('contacts', ada.id, 'companies')).toEqual([
+      { id: acme.id, types: [1, 279] },
+      { id: globex.id, types: [279] },
+    ]);
+    expect(store.associationTypes('contacts', ada.id, 'calls', call.id)).toEqual([193]);
+    expect(store.associated('contacts', dup.id, 'companies')).toEqual([]);
+
+    store.dissociate('contacts', ada.id, 'companies', acme.id);
+    expect(store.associated('contacts', ada.id, 'companies')).toEqual([{ id: globex.id, types: [279] }]);
+  });
+});
