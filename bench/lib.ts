@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
@@ -60,6 +60,59 @@ export function machineCpuMeter() {
       const end = read();
       if (!start || !end || end.total === start.total) return null;
       return Number((1 - (end.idle - start.idle) / (end.total - start.total)).toFixed(2));
+    },
+  };
+}
+
+/**
+ * CPU seconds each kind of process on the machine used between start and `stop()`, from
+ * /proc/<pid>/stat: this process (`engine`), Redis, Postgres (every backend), and node children
+ * named by `roles` (a substring of their command line, e.g. the sandbox's main.ts). Processes
+ * that exit during the run are not counted. Empty where /proc does not exist.
+ */
+export function processCpuMeter(roles: Record<string, string>) {
+  const ticksPerSecond = 100;
+  const classify = (pid: string, cmdline: string, comm: string): string | null => {
+    if (pid === String(process.pid)) return 'engine';
+    if (comm.startsWith('redis-server')) return 'redis';
+    if (comm.startsWith('postgres')) return 'postgres';
+    for (const [role, needle] of Object.entries(roles)) if (cmdline.includes(needle)) return role;
+    return null;
+  };
+  const read = () => {
+    const byPid = new Map<string, { role: string; ticks: number }>();
+    let pids: string[] = [];
+    try {
+      pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+    } catch {
+      return byPid;
+    }
+    for (const pid of pids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        const role = classify(pid, cmdline, comm);
+        if (!role) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+        byPid.set(pid, { role, ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch {
+        // The process ended while it was being read.
+      }
+    }
+    return byPid;
+  };
+  const start = read();
+  return {
+    stop(): Record<string, number> {
+      const seconds: Record<string, number> = {};
+      for (const [pid, { role, ticks }] of read()) {
+        const used = ticks - (start.get(pid)?.ticks ?? 0);
+        seconds[role] = (seconds[role] ?? 0) + used / ticksPerSecond;
+      }
+      for (const role of Object.keys(seconds)) seconds[role] = Number(seconds[role]!.toFixed(2));
+      return seconds;
     },
   };
 }
@@ -227,11 +280,12 @@ export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<voi
 /**
  * A publisher in a process of its own (bench/publisher.ts), started and connected ahead of the
  * measurement. `publish(count)` sends the events the way the CRM would (`addBulk` in slices of
- * 1,000) and resolves with each event's `occurredAt` once the last slice is on the queue.
+ * 1,000) and resolves with each event's `occurredAt` and the CPU seconds the publisher spent,
+ * once the last slice is on the queue.
  */
 export async function startPublisher(
   stack: BenchStack,
-): Promise<{ publish(count: number): Promise<number[]> }> {
+): Promise<{ publish(count: number): Promise<{ occurredAt: number[]; cpuSeconds: number }> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/publisher.ts'], {
     env: { ...process.env, ...stack.env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -254,7 +308,7 @@ export async function startPublisher(
       const line = out.trim().split('\n').at(-1) ?? '';
       if (code !== 0 || !line.startsWith('{'))
         throw new Error(`bench: the publisher failed (exit ${code}): ${out}`);
-      return (JSON.parse(line) as { occurredAt: number[] }).occurredAt;
+      return JSON.parse(line) as { occurredAt: number[]; cpuSeconds: number };
     },
   };
 }

@@ -6,7 +6,7 @@ import { publishContactCreates } from './lib.js';
 /**
  * The CRM's side of a benchmark, in a process of its own as in a deployment: publishing 10,000
  * events costs CPU that is the CRM's, not crm-sync's. Connects first, then waits for a line on
- * stdin ("COUNT"), publishes, and answers one JSON line: each event's `occurredAt` (ms), by index.
+ * stdin ("COUNT"), publishes, and answers one JSON line: each event's `occurredAt` (ms), by index, and the CPU seconds publishing took.
  */
 const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
 const queue = new Queue(CRM_EVENTS_QUEUE, { connection: redis, prefix: process.env.CRM_SYNC_QUEUE_PREFIX! });
@@ -19,12 +19,15 @@ process.stdin.on('data', (chunk) => {
   if (!input.includes('\n')) return;
   const count = Number(input.trim());
   const occurredAt: number[] = [];
+  const cpuBefore = process.cpuUsage();
   void publishContactCreates(queue, count, (e) => occurredAt.push(Date.parse(e.occurredAt))).then(
     async () => {
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuSeconds = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
       await queue.close();
       redis.disconnect();
       // Exit once the answer (a few hundred KB for 20,000 events) is through the pipe.
-      process.stdout.write(`${JSON.stringify({ occurredAt })}\n`, () => process.exit(0));
+      process.stdout.write(`${JSON.stringify({ occurredAt, cpuSeconds })}\n`, () => process.exit(0));
     },
     (error: unknown) => {
       process.stderr.write(`publisher: ${(error as Error).stack ?? String(error)}\n`);

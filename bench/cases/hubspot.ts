@@ -155,7 +155,7 @@ export async function runHubSpotBench(count = Number(process.env.BENCH_HUBSPOT_E
       clearInterval(traceTimer);
       if (process.env.BENCH_TRACE) for (const t of trace) process.stderr.write(`${JSON.stringify(t)}\n`);
       const peakRssMb = rss.stop();
-      const occurredAt = new Map((await published).map((at, i) => [`contact:${i}`, at]));
+      const occurredAt = new Map((await published).occurredAt.map((at, i) => [`contact:${i}`, at]));
 
       const log = (await (await fetch(`${sandbox.url}/__sandbox/log`)).json()) as Arrival[];
       const served = log.filter((r) => !r.rateLimited);

@@ -17,6 +17,7 @@ import {
   contactCreated,
   deleteBenchKeys,
   machineCpuMeter,
+  processCpuMeter,
   rssSampler,
   spawnWorker,
   startPublisher,
@@ -179,12 +180,18 @@ async function endToEnd(count: number) {
     const publisher = await startPublisher(stack);
     const rss = rssSampler();
     const cpu = machineCpuMeter();
+    const cpuByProcess = processCpuMeter({
+      sandbox: 'sandbox/main.ts',
+      publisher: 'bench/publisher.ts',
+      router: '--only',
+    });
     const started = performance.now();
     const startedWall = Date.now();
     let routedAt = 0;
     let published = 0;
-    const publishing = publisher.publish(count).then(() => {
+    const publishing = publisher.publish(count).then((answer) => {
       published = performance.now();
+      return answer;
     });
     // BENCH_TRACE=1: both queues every 250 ms, to stderr, to see which half of the engine lags.
     const trace: unknown[] = [];
@@ -222,6 +229,7 @@ async function endToEnd(count: number) {
     );
     const seconds = (performance.now() - started) / 1000;
     const machineCpuBusy = cpu.stop();
+    const cpuSeconds = cpuByProcess.stop();
     clearInterval(traceTimer);
     clearInterval(watch);
     const peakRssMb = rss.stop();
@@ -233,7 +241,7 @@ async function endToEnd(count: number) {
          FROM crm_sync.sync_log WHERE integration_id = $1`,
       [integrationId],
     );
-    await publishing;
+    const { cpuSeconds: publisherCpuSeconds } = await publishing;
     stats = await sandbox.stop();
     if (process.env.BENCH_TRACE) for (const line of trace) process.stderr.write(`${JSON.stringify(line)}\n`);
     const batchCalls = stats.log.filter(([, route]) => route === `POST /lists/${LIST_ID}`).map(([at]) => at);
@@ -248,6 +256,7 @@ async function endToEnd(count: number) {
       routedAt: routedAt ? Number(((routedAt - started) / 1000).toFixed(2)) : null,
       lastBatchCallAt: sinceStart(batchCalls.at(-1)),
       machineCpuBusy,
+      cpuSeconds: { ...cpuSeconds, publisher: publisherCpuSeconds },
       engineCountedCalls: rows[0]!.calls,
       nonSuccessLogRows: rows[0]!.failed,
       linked: rows[0]!.linked,
