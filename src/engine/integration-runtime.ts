@@ -76,6 +76,18 @@ export function baseUrlsFromEnv(env: Env): Partial<Record<string, string | undef
   };
 }
 
+/**
+ * The integration's `rateLimit` changes what it names: `{ max, perMs }` alone keeps the
+ * connector's connection cap (Mailchimp's 10), which the provider enforces whatever request rate
+ * an admin chooses.
+ */
+export function effectiveRateLimit(
+  connectorLimit: RateLimit,
+  override: Partial<RateLimit> | undefined,
+): RateLimit {
+  return override ? { ...connectorLimit, ...override } : connectorLimit;
+}
+
 export function buildRuntime(
   integration: Integration,
   credentials: Record<string, unknown>,
@@ -90,7 +102,7 @@ export function buildRuntime(
     integration.key,
   );
   const secrets = parseOrExplain(connector.credentials, credentials, 'credentials', integration.key, true);
-  const limit = config.rateLimit ?? connector.rateLimit;
+  const limit = effectiveRateLimit(connector.rateLimit, config.rateLimit);
   const accountKey = `${integration.provider}:${connector.accountKey(settings, secrets)}`;
   const limiter = deps.limiters.forAccount(accountKey, limit);
   const kindLimiters = new Map(

@@ -16,8 +16,11 @@ const problem = (text: string): Formatted => ({ ok: false, problem: text });
 const show = (value: unknown) => JSON.stringify(value)?.slice(0, 80) ?? String(value);
 
 export function formatMergeValue(field: MergeField, value: unknown): Formatted {
-  // Mailchimp clears a merge field that is sent empty; null is how a mapping asks for that.
-  if (value === null || value === undefined) return ok('');
+  // Mailchimp clears a merge field that is sent empty. A CRM field that is null or blank asks for
+  // that whatever the field's type: '' is no number, date or choice, and failing the member for it
+  // would hold back its other fields, tags and activities.
+  if (value === null || value === undefined || (typeof value === 'string' && value.trim() === ''))
+    return ok('');
   switch (field.type) {
     case 'number':
       return formatNumber(value);
@@ -115,7 +118,9 @@ function formatAddress(value: unknown): Formatted {
     return problem(`expected an address object { addr1, city, state, zip, country? }, got ${show(value)}`);
   }
   const source = value as Record<string, unknown>;
-  const missing = ADDRESS_REQUIRED.filter((k) => typeof source[k] !== 'string' || source[k] === '');
+  // A zip often arrives as a number (10001); any non-blank text or number will do.
+  const present = (v: unknown) => (typeof v === 'string' && v.trim() !== '') || typeof v === 'number';
+  const missing = ADDRESS_REQUIRED.filter((k) => !present(source[k]));
   if (missing.length > 0) return problem(`address lacks ${missing.join(', ')}`);
   const address: Record<string, string> = {};
   for (const key of ADDRESS_KEYS) {

@@ -90,10 +90,27 @@ describe('formatting a CRM value for a merge field', () => {
       ok: false,
       problem: 'address lacks city, state, zip',
     });
+    // A zip kept as a number is still a zip.
+    expect(
+      formatMergeValue(address, { addr1: '1 Main St', city: 'New York', state: 'NY', zip: 10001 }),
+    ).toEqual({ ok: true, value: { addr1: '1 Main St', city: 'New York', state: 'NY', zip: '10001' } });
+    expect(formatMergeValue(address, { addr1: ' ', city: 'New York', state: 'NY', zip: 10001 })).toEqual({
+      ok: false,
+      problem: 'address lacks addr1',
+    });
   });
 
-  it('clears a field when the mapping sends null', () => {
-    expect(formatMergeValue(field('number'), null)).toEqual({ ok: true, value: '' });
+  it('clears a field of any type when the CRM value is null or blank', () => {
+    const types = ['number', 'date', 'birthday', 'phone', 'address', 'url', 'dropdown', 'radio', 'text'];
+    for (const type of types) {
+      const options =
+        type === 'phone' ? { phone_format: 'US' } : type === 'dropdown' ? { choices: ['A'] } : {};
+      for (const value of [null, undefined, '', '  '])
+        expect(formatMergeValue(field(type, options), value), `${type} ← ${JSON.stringify(value)}`).toEqual({
+          ok: true,
+          value: '',
+        });
+    }
   });
 
   it('refuses text longer than Mailchimp keeps', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { effectiveRateLimit } from '../../../engine/integration-runtime.js';
 import { accountKeyOf, resolveBaseUrl } from '../account.js';
 import { mailchimpConnector } from '../index.js';
 import { MailchimpCredentials, MailchimpSettings } from '../settings.js';
@@ -51,5 +52,21 @@ describe('Mailchimp settings and credentials', () => {
   it('declares 8 requests per second, 10 connections and batches of 500', () => {
     expect(mailchimpConnector.rateLimit).toEqual({ max: 8, perMs: 1000, maxConcurrent: 10 });
     expect(mailchimpConnector.batchSize).toBe(500);
+  });
+
+  it('keeps the 10-connection cap when an integration overrides only the request rate', () => {
+    expect(effectiveRateLimit(mailchimpConnector.rateLimit, { max: 5, perMs: 1000 })).toEqual({
+      max: 5,
+      perMs: 1000,
+      maxConcurrent: 10,
+    });
+    expect(
+      effectiveRateLimit(mailchimpConnector.rateLimit, { max: 5, perMs: 1000, maxConcurrent: 2 }),
+    ).toEqual({
+      max: 5,
+      perMs: 1000,
+      maxConcurrent: 2,
+    });
+    expect(effectiveRateLimit(mailchimpConnector.rateLimit, undefined)).toBe(mailchimpConnector.rateLimit);
   });
 });
