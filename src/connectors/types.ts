@@ -91,6 +91,16 @@ export interface FieldDescriptor {
   required?: boolean | undefined;
 }
 
+/**
+ * What a connector says of a push target its field catalog lacks: `accepted` when it copes with
+ * it (creates the field at the first push, or leaves it out while it is absent), and how, in
+ * words for the admin; otherwise why it cannot, and what would fix it.
+ */
+export interface MissingFieldVerdict {
+  accepted: boolean;
+  note: string;
+}
+
 export interface CheckResult {
   ok: boolean;
   /** Who the credentials belong to (portal id, account name), for the operator. */
@@ -137,6 +147,11 @@ export interface ConnectorContext<Settings, Credentials> {
 export interface ConnectorClient {
   check(): Promise<CheckResult>;
   describeFields(entityType: EntityType): Promise<FieldDescriptor[]>;
+  /**
+   * Consulted by the field check (`integrations apply`, `test`) for a push target `describeFields`
+   * does not list. Without it, or when it answers undefined, such a target is an error.
+   */
+  explainMissingField?(entityType: EntityType, target: string): MissingFieldVerdict | undefined;
   /**
    * One result per record, in the batch's order. Throws only when the whole batch failed.
    *

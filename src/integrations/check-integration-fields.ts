@@ -40,7 +40,10 @@ export async function checkIntegrationFields(
     }
     if (catalog.length === 0) continue;
     result.checked.push(entityType);
-    result.issues.push(...checkMappingAgainstCatalog(entityType, mapping, catalog, rt.connector.displayName));
+    const explain = (target: string) => rt.client.explainMissingField?.(entityType, target);
+    result.issues.push(
+      ...checkMappingAgainstCatalog(entityType, mapping, catalog, rt.connector.displayName, explain),
+    );
   }
   return result;
 }

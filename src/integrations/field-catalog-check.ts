@@ -1,4 +1,4 @@
-import type { FieldDescriptor } from '../connectors/types.js';
+import type { FieldDescriptor, MissingFieldVerdict } from '../connectors/types.js';
 import { didYouMean } from '../mappings/did-you-mean.js';
 import type { EntityMapping } from '../mappings/schema.js';
 
@@ -16,27 +16,43 @@ function transformNames(field: EntityMapping['fields'][number]): string[] {
   return field.transform.map((t) => (typeof t === 'string' ? t : (Object.keys(t)[0] ?? '')));
 }
 
+const LISTED_FIELDS = 20;
+
 /**
  * Checks an entity mapping's push targets against the provider's live field catalog: each
  * target exists, is writable, and the constants and mapped values it can receive fit its type
- * and its options. Pure: the caller fetched `catalog` with the connector's `describeFields`.
+ * and its options. Pure: the caller fetched `catalog` with the connector's `describeFields`, and
+ * `explainMissing` is the connector's `explainMissingField`: a missing target it accepts (one it
+ * creates, or leaves out while absent) is a warning saying so, not an error.
  */
 export function checkMappingAgainstCatalog(
   entityType: string,
   mapping: EntityMapping,
   catalog: readonly FieldDescriptor[],
   providerName: string,
+  explainMissing?: (target: string) => MissingFieldVerdict | undefined,
 ): CatalogIssue[] {
   const byName = new Map(catalog.map((f) => [f.name, f]));
+  const writable = catalog.filter((f) => !f.readOnly).map((f) => f.name);
   const issues: CatalogIssue[] = [];
   mapping.fields.forEach((field, index) => {
     if (field.direction === 'pull') return;
     const at = `mappings.${entityType}.fields[${index}]`;
     const target = byName.get(field.target);
     if (!target) {
+      const verdict = explainMissing?.(field.target);
+      if (verdict?.accepted) {
+        issues.push({
+          path: `${at}.target`,
+          message: `"${field.target}" is not a ${providerName} ${entityType} field yet: ${verdict.note}`,
+          severity: 'warning',
+        });
+        return;
+      }
+      const listed = `${writable.slice(0, LISTED_FIELDS).join(', ')}${writable.length > LISTED_FIELDS ? ', …' : ''}`;
       issues.push({
         path: `${at}.target`,
-        message: `"${field.target}" is not a ${providerName} ${entityType} field${didYouMean(field.target, [...byName.keys()])}`,
+        message: `"${field.target}" is not a ${providerName} ${entityType} field${didYouMean(field.target, [...byName.keys()])}; fields: ${listed}${verdict ? `; ${verdict.note}` : ''}`,
         severity: 'error',
       });
       return;

@@ -71,6 +71,45 @@ describe('checking a mapping against the provider field catalog', () => {
     ]);
   });
 
+  it('lists the writable fields there are when a target is missing', () => {
+    expect(check({ source: 'x', target: 'plan' })[0]?.message).toBe(
+      '"plan" is not a HubSpot contact field; fields: email, firstname, lifecyclestage, mrr, vip, renewal_date',
+    );
+  });
+
+  it('warns instead of failing for a missing target the connector copes with, and passes on its reason otherwise', () => {
+    const explain = (target: string) =>
+      target === 'seats'
+        ? { accepted: true, note: 'created at the first push' }
+        : { accepted: false, note: 'create it first' };
+    const issues = checkMappingAgainstCatalog(
+      'contact',
+      EntityMapping.parse({
+        fields: [
+          { source: 'a', target: 'seats' },
+          { source: 'b', target: 'plan' },
+        ],
+      }),
+      catalog,
+      'HubSpot',
+      explain,
+    );
+    expect(issues).toEqual([
+      {
+        path: 'mappings.contact.fields[0].target',
+        severity: 'warning',
+        message: '"seats" is not a HubSpot contact field yet: created at the first push',
+      },
+      {
+        path: 'mappings.contact.fields[1].target',
+        severity: 'error',
+        message: expect.stringMatching(
+          /^"plan" is not a HubSpot contact field.*; fields: .*; create it first$/,
+        ),
+      },
+    ]);
+  });
+
   it('does not check pull-only fields against the push catalog', () => {
     expect(check({ source: 'x', target: 'not_there', direction: 'pull' })).toEqual([]);
   });

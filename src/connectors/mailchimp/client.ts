@@ -10,7 +10,7 @@ import type {
   PushResult,
 } from '../types.js';
 import { resolveBaseUrl } from './account.js';
-import { describeMergeFields } from './field-descriptors.js';
+import { describeMergeFields, explainMissingMergeField } from './field-descriptors.js';
 import { createMailchimpApi } from './mailchimp-api.js';
 import { createMergeFieldCatalog } from './merge-field-catalog.js';
 import { pushBatch } from './push-batch.js';
@@ -56,6 +56,9 @@ export function createMailchimpClient(
       if (entityType !== 'contact') return [];
       return describeMergeFields(await api.getMergeFields());
     },
+
+    explainMissingField: (entityType, target) =>
+      entityType === 'contact' ? explainMissingMergeField(target, settings) : undefined,
 
     push(batch: PushRecord[], request?: ProviderRequest): Promise<PushResult[]> {
       return pushBatch(batch, {

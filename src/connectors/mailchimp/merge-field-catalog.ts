@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, isConnectorError } from '../errors.js';
 import type { MailchimpApi } from './mailchimp-api.js';
 import { inferMergeFieldType, MERGE_TAG } from './member-draft.js';
 import type { MergeField } from './responses.js';
@@ -15,7 +15,8 @@ export interface MergeFieldCatalog {
   get(via?: MailchimpApi): Promise<ReadonlyMap<string, MergeField>>;
   /**
    * Makes sure the tags exist: created with a type guessed from the sample value when `create`,
-   * else left missing (the draft then reports them). Returns the fresh catalog.
+   * else left missing (the draft then reports them). A tag another worker creates first is
+   * taken as it made it. Returns the fresh catalog.
    */
   ensure(
     missing: ReadonlyMap<string, unknown>,
@@ -47,13 +48,18 @@ export function createMergeFieldCatalog(
     return loading;
   };
   const get = async (via = api) => (cached && now() - cached.at < ttlMs ? cached.fields : load(via));
+  // A read already in flight may have left before the change it must see: wait it out first.
+  const reload = async (via: MailchimpApi) => {
+    await loading?.catch(() => undefined);
+    return load(via);
+  };
 
   return {
     get,
     async ensure(missing, create, via = api) {
       if (missing.size === 0) return get(via);
       // Someone may have added them in Mailchimp since the catalog was read.
-      const fields = await load(via);
+      let fields = await load(via);
       if (!create) return fields;
       for (const [tag, sample] of missing) {
         if (fields.has(tag)) continue;
@@ -63,8 +69,18 @@ export function createMergeFieldCatalog(
             { code: 'INVALID_MERGE_TAG' },
           );
         }
-        const created = await via.addMergeField({ tag, name: tag, type: inferMergeFieldType(sample) });
-        fields.set(created.tag.toUpperCase(), created);
+        try {
+          const created = await via.addMergeField({ tag, name: tag, type: inferMergeFieldType(sample) });
+          fields.set(created.tag.toUpperCase(), created);
+        } catch (error) {
+          // Another worker (or an admin) created the tag since the read: Mailchimp answers 400
+          // Invalid Resource "A Merge Field with the tag … already exists", which is permanent
+          // and would dead-letter the whole batch. A fresh catalog, not the answer's wording,
+          // decides whether the field is there now.
+          if (!isConnectorError(error) || error.status !== 400) throw error;
+          fields = await reload(via);
+          if (!fields.has(tag)) throw error;
+        }
       }
       return fields;
     },
