@@ -51,7 +51,8 @@ export interface PushRecord {
   /**
    * The mapped payload (provider field → value) for this integration. `$`-keys are engine
    * instructions, never provider fields: `$listTarget` carries the `mappings.lists` target of a
-   * list membership (a provider list id or name).
+   * list membership (a provider list id or name), absent when the integration maps no lists (the
+   * connector's own default applies).
    */
   payload: Record<string, unknown>;
   /** Per-record state the connector stored on the link last time (`PushOk.state`). */

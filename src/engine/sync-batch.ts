@@ -114,7 +114,7 @@ async function syncRound(
         log.push(logEntry(rt, item, 'skip', 'skipped', 0, 'list_not_mapped', null));
         return;
       }
-      mapped.payload = { ...mapped.payload, [LIST_TARGET_KEY]: target };
+      if (target !== undefined) mapped.payload = { ...mapped.payload, [LIST_TARGET_KEY]: target };
     }
     const order = orderOf(item.event);
     const hash = syncHash(item.operation, hashInputOf(rt, mapped.payload, snapshot));
@@ -405,16 +405,18 @@ function crmExternalIdOf(event: CrmEvent): string | null {
 }
 
 /**
- * The provider list of a CRM list: its `mappings.lists` target; when the integration maps no
- * lists at all, every CRM list goes to a provider list named after it; when it maps some, the
- * others are not synced (null).
+ * The provider list of a CRM list: its `mappings.lists` target; when the integration maps some
+ * lists, the others are not synced (null). When it maps none, there is no target (undefined) and
+ * the connector decides: its default differs by provider (HubSpot syncs every list to one named
+ * after it; Mailchimp syncs only the lists its own `settings.lists` maps), so a name chosen here
+ * would override a choice that is not the engine's to make.
  */
 function listTargetOf(
   rt: IntegrationRuntime,
   list: { id: string | number; name?: string | null | undefined },
-) {
+): string | null | undefined {
   const lists = rt.integration.config.mappings?.lists;
-  if (!lists) return list.name ?? `CRM list ${String(list.id)}`;
+  if (!lists) return undefined;
   return lists.find((l) => l.crmListId === String(list.id))?.target ?? null;
 }
 

@@ -49,10 +49,13 @@ beforeAll(async () => {
       provider: 'MAILCHIMP',
       name: `Mailchimp ${k}`,
       credentials: { apiKey: keys[k] },
-      settings: { listId: lists[k] },
       ...more,
+      settings: { listId: lists[k], ...(more.settings as object | undefined) },
     });
-  ids.a = (await integration('a', 'org_1')).integration.id;
+  // Maps no CRM list for the engine: only the connector's own settings.lists map one.
+  ids.a = (
+    await integration('a', 'org_1', { settings: { lists: [{ crmListId: 12, target: 'From settings' }] } })
+  ).integration.id;
   // Maps only a CRM list: contacts still get the connector's default mapping.
   ids.b = (
     await integration('b', 'org_1', { mappings: { lists: [{ crmListId: 7, target: 'Newsletter list' }] } })
@@ -149,6 +152,72 @@ describe('Mailchimp batches through the worker', () => {
       expect(entry.status).toBeLessThan(400);
     }
     expect(new Set(log.map((e) => e.account))).toEqual(new Set(['account-a', 'account-b']));
+  });
+
+  it('syncs only the CRM lists an integration maps, in mappings.lists or the connector’s settings.lists', async () => {
+    const event = contactEvent({ type: 'CRM_CONTACT_CREATED', contactId: 401, version: 1 });
+    await h.publish(event);
+    await waitFor('both members', () =>
+      ['a', 'b'].every((k) => sandbox.member(lists[k as 'a' | 'b'], 'person401@example.com')),
+    );
+    const membership = (listId: number, name: string) =>
+      ({
+        id: `evt_list_${randomBytes(6).toString('hex')}`,
+        type: 'CRM_LIST_MEMBER_ADDED',
+        organizationId: 'org_1',
+        occurredAt: new Date().toISOString(),
+        data: { list: { id: listId, name }, contact: event.data },
+      }) as CrmEventInput;
+    await h.publish(membership(12, 'Customers'));
+    await h.publish(membership(99, 'Churned'));
+    const logOf = async (integrationId: string, entityId: string) =>
+      (await rowsOf('sync_log', integrationId)).find((r) => r.entity_id === entityId);
+    const outcomes = await waitFor('the four list outcomes', async () => {
+      const rows = await Promise.all(
+        [ids.a, ids.b].flatMap((id) => ['12:401', '99:401'].map((entity) => logOf(id, entity))),
+      );
+      return rows.every(Boolean) && rows;
+    });
+    const [a12, a99, b12, b99] = outcomes.map((r) => ({ result: r?.result, error: r?.error }));
+    // A: no mappings.lists, so its settings.lists decide: list 12 is a tag, list 99 is skipped.
+    expect(a12).toEqual({ result: 'success', error: null });
+    expect(a99).toEqual({
+      result: 'skipped',
+      error:
+        'CRM list 99 (Churned) is not mapped to a Mailchimp tag (map it in mappings.lists or settings.lists)',
+    });
+    expect(sandbox.member(lists.a, 'person401@example.com')?.tags.map((t) => t.name)).toEqual([
+      'From settings',
+    ]);
+    // B maps list 7 only: the engine skips the others itself.
+    expect([b12, b99]).toEqual([
+      { result: 'skipped', error: 'list_not_mapped' },
+      { result: 'skipped', error: 'list_not_mapped' },
+    ]);
+    expect(sandbox.member(lists.b, 'person401@example.com')?.tags).toEqual([]);
+  });
+
+  it('rides out a 429 without Retry-After, as Mailchimp sends it, by pausing the account a second', async () => {
+    sandbox.traffic.reset();
+    sandbox.faults.add({
+      method: 'POST',
+      path: `/lists/${lists.batch}`,
+      status: 429,
+      title: 'Too Many Requests',
+      detail: 'You have exceeded the limit of 10 simultaneous connections.',
+      times: 1,
+    });
+    await h.publish(
+      inOrg(contactEvent({ type: 'CRM_CONTACT_CREATED', contactId: 501, version: 1 }), 'org_batch'),
+    );
+    await waitFor('the member', () => sandbox.member(lists.batch, 'person501@example.com'));
+    const calls = sandbox.traffic.log.filter(
+      (e) => e.method === 'POST' && e.path === `/lists/${lists.batch}`,
+    );
+    expect(calls.map((e) => e.status)).toEqual([429, 200]);
+    // The connector's fallback pause (1 s) held the retry back; the job itself did not fail.
+    expect(calls[1]!.t - calls[0]!.t).toBeGreaterThanOrEqual(900);
+    expect((await rowsOf('sync_failures', ids.batch)).filter((r) => r.entity_id === '501')).toEqual([]);
   });
 
   it('stores no API key in links, the sync log or dead letters', async () => {

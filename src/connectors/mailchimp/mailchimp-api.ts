@@ -3,6 +3,7 @@ import { type ConnectorError, isConnectorError, RetryableError } from '../errors
 import type { ProviderRequest } from '../types.js';
 import { type ClassifyOptions, classifyHttpFailure } from './error-table.js';
 import { isHttpLikeError, toHttpFailure } from './http-failure.js';
+import { readAllPages } from './read-pages.js';
 import { redactSecrets } from './redact-secrets.js';
 import {
   type BatchSubscribeAnswer,
@@ -30,24 +31,30 @@ export interface MemberTag {
 /**
  * Every Mailchimp call the connector makes, one method per HTTP request, each sent through the
  * engine's `request` (shared rate budget, counting) and answered with validated data or a
- * classified error. Paths carry subscriber hashes only.
+ * classified error. A member's path segment is its subscriber hash or, once linked, its
+ * `contact_id` (the API accepts both): hex either way, so the SDK's `buildUrl` rewrite of
+ * "server" (PROVIDERS.md) can never touch a path, as it could an email address.
  */
 export interface MailchimpApi {
   listId: string;
   getList(): Promise<{ id: string; name: string }>;
+  /** Every page of GET …/merge-fields (one request each). */
   getMergeFields(): Promise<MergeField[]>;
   addMergeField(field: { tag: string; name: string; type: string }): Promise<MergeField>;
   /** POST /lists/{id}: up to 500 members; never with `update_existing` (see push-members.ts). */
   batchSubscribe(body: Record<string, unknown>): Promise<BatchSubscribeAnswer>;
   /** PUT …/members/{hash}: creates with `status_if_new`, else updates without touching status. */
   putMember(hash: string, body: Record<string, unknown>): Promise<Member>;
-  /** PATCH …/members/{hash}: the way to change a member's email address. */
-  patchMember(hash: string, body: Record<string, unknown>): Promise<Member>;
-  archiveMember(hash: string): Promise<void>;
-  deleteMemberPermanently(hash: string): Promise<void>;
-  updateTags(hash: string, tags: MemberTag[]): Promise<void>;
-  addNote(hash: string, note: string): Promise<{ id: string }>;
-  addEvent(hash: string, body: Record<string, unknown>): Promise<void>;
+  /** PATCH …/members/{ref}: updates a member, never creates one; how an address changes. */
+  patchMember(ref: string, body: Record<string, unknown>): Promise<Member>;
+  /** GET …/members/{ref}, only what the connector reads (id, address, status, tags). */
+  getMember(ref: string): Promise<Member>;
+  archiveMember(ref: string): Promise<void>;
+  deleteMemberPermanently(ref: string): Promise<void>;
+  updateTags(ref: string, tags: MemberTag[]): Promise<void>;
+  addNote(ref: string, note: string): Promise<{ id: string }>;
+  addEvent(ref: string, body: Record<string, unknown>): Promise<void>;
+  /** Every page of GET …/segments?type=static (one request each): every tag, too. */
   staticSegments(): Promise<Segment[]>;
   createStaticSegment(name: string): Promise<Segment>;
   updateSegmentMembers(
@@ -124,15 +131,16 @@ export function createMailchimpApi(deps: {
         () => sdk.lists.getList(listId, { fields: ['id', 'name'] }),
         ListAnswer,
       ),
-    getMergeFields: async () =>
-      (
-        await call(
+    getMergeFields: () =>
+      readAllPages(async (count, offset) => {
+        const page = await call(
           'read',
           onAudience('GET merge fields'),
-          () => sdk.lists.getListMergeFields(listId, { count: 1000 }),
+          () => sdk.lists.getListMergeFields(listId, { count, offset }),
           MergeFieldsAnswer,
-        )
-      ).merge_fields,
+        );
+        return { items: page.merge_fields, total: page.total_items };
+      }),
     addMergeField: (field) =>
       call(
         'write',
@@ -154,11 +162,21 @@ export function createMailchimpApi(deps: {
         () => sdk.lists.setListMember(listId, hash, body),
         MemberSchema,
       ),
-    patchMember: (hash, body) =>
+    patchMember: (ref, body) =>
       call(
         'member',
         { operation: 'PATCH member', notFound: 'permanent' },
-        () => sdk.lists.updateListMember(listId, hash, body),
+        () => sdk.lists.updateListMember(listId, ref, body),
+        MemberSchema,
+      ),
+    getMember: (ref) =>
+      call(
+        'read',
+        { operation: 'GET member', notFound: 'permanent' },
+        () =>
+          sdk.lists.getListMember(listId, ref, {
+            fields: ['id', 'email_address', 'contact_id', 'status', 'last_changed', 'tags'],
+          }),
         MemberSchema,
       ),
     archiveMember: (hash) =>
@@ -196,15 +214,16 @@ export function createMailchimpApi(deps: {
         () => sdk.lists.createListMemberEvent(listId, hash, body),
         nothing,
       ),
-    staticSegments: async () =>
-      (
-        await call(
+    staticSegments: () =>
+      readAllPages(async (count, offset) => {
+        const page = await call(
           'read',
           onAudience('GET segments'),
-          () => sdk.lists.listSegments(listId, { type: 'static', count: 1000 }),
+          () => sdk.lists.listSegments(listId, { type: 'static', count, offset }),
           SegmentsAnswer,
-        )
-      ).segments,
+        );
+        return { items: page.segments, total: page.total_items };
+      }),
     createStaticSegment: (name) =>
       call(
         'write',

@@ -1,4 +1,4 @@
-import { RetryableError } from '../errors.js';
+import { PermanentError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { EMAIL_KEY } from './default-mappings.js';
 import { eventNameFor, eventPropertiesFor, noteTextFor } from './event-name.js';
@@ -28,20 +28,37 @@ export async function pushActivity(record: PushRecord, ctx: PushContext): Promis
     );
   }
   const base = { listId: ctx.settings.listId, subscriberHash: member.hash };
+  // A linked member is named by its contact_id, which follows it across address changes. A 404
+  // for it means it was deleted in Mailchimp, which no retry mends; a 404 for a member found by
+  // address alone may be its own sync still on the way (retryable, as classified).
+  const ref = member.memberId ?? member.hash;
+  const gone = (error: unknown) =>
+    member.memberId && (error as { status?: number }).status === 404
+      ? new PermanentError(
+          `contact ${activity.contactId}'s Mailchimp member (contact_id ${member.memberId}) is no longer in audience ${ctx.settings.listId} (deleted in Mailchimp)`,
+          { code: 'MEMBER_GONE', status: 404 },
+        )
+      : error;
 
   if (activity.type === 'NOTE') {
     const note = noteTextFor(activity);
     if (note === '') return { status: 'skipped', reason: 'the note is empty' };
-    const created = await ctx.api.addNote(member.hash, note);
+    const created = await ctx.api.addNote(ref, note).catch((error: unknown) => {
+      throw gone(error);
+    });
     return { status: 'ok', externalId: `note:${created.id}`, state: { ...base, noteId: created.id } };
   }
 
   const name = eventNameFor(activity, ctx.settings.eventPrefix);
-  await ctx.api.addEvent(member.hash, {
-    name,
-    properties: eventPropertiesFor(activity),
-    occurred_at: activity.occurredAt,
-    is_syncing: !ctx.settings.eventsTriggerAutomations,
-  });
+  await ctx.api
+    .addEvent(ref, {
+      name,
+      properties: eventPropertiesFor(activity),
+      occurred_at: activity.occurredAt,
+      is_syncing: !ctx.settings.eventsTriggerAutomations,
+    })
+    .catch((error: unknown) => {
+      throw gone(error);
+    });
   return { status: 'ok', externalId: `event:${activity.id}`, state: { ...base, eventName: name } };
 }

@@ -1,19 +1,27 @@
 import type { Contact, Merge } from '../../events/snapshots.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { EMAIL_KEY } from './default-mappings.js';
-import { readMemberState } from './link-state.js';
+import { memberRef, readMemberState } from './link-state.js';
 import { locateMember } from './member-locator.js';
 import type { PushContext } from './push-context.js';
 import { subscriberHash } from './subscriber-hash.js';
 
-/** A 404 on archive or delete means the member is already gone: the goal is reached. */
-async function removeMember(ctx: PushContext, hash: string): Promise<void> {
+/**
+ * Archives or deletes a member (per deleteMode). A 404 means it is already gone: the goal is
+ * reached. Mailchimp answers 405 "This list member cannot be removed" for a member that is
+ * already archived, or pending or cleaned (neither can be archived, and neither gets mail):
+ * nothing more can be done, which is an outcome to report, not a failure to retry or dead-letter.
+ */
+async function removeMember(ctx: PushContext, ref: string): Promise<'removed' | 'not_removable'> {
   try {
-    if (ctx.settings.deleteMode === 'delete') await ctx.api.deleteMemberPermanently(hash);
-    else await ctx.api.archiveMember(hash);
+    if (ctx.settings.deleteMode === 'delete') await ctx.api.deleteMemberPermanently(ref);
+    else await ctx.api.archiveMember(ref);
   } catch (error) {
-    if ((error as { status?: number }).status !== 404) throw error;
+    const status = (error as { status?: number }).status;
+    if (status === 405) return 'not_removable';
+    if (status !== 404) throw error;
   }
+  return 'removed';
 }
 
 /**
@@ -32,9 +40,26 @@ export async function archiveContact(
   const email = linked?.email ?? (record.payload[EMAIL_KEY] as string | undefined) ?? contact?.email ?? null;
   if (!linked && !email)
     return { status: 'skipped', reason: 'never synced and no email address to find the member by' };
-  await removeMember(ctx, linked?.subscriberHash ?? subscriberHash(String(email)));
-  const status = ctx.settings.deleteMode === 'delete' ? 'deleted' : 'archived';
-  return { status: 'ok', externalId: record.externalId, state: linked ? { ...linked, status } : {} };
+  const outcome = await removeMember(ctx, linked ? memberRef(linked) : subscriberHash(String(email)));
+  if (outcome === 'not_removable') {
+    return {
+      status: 'skipped',
+      reason: `Mailchimp cannot ${ctx.settings.deleteMode === 'delete' ? 'delete' : 'archive'} this member (405: it is already archived, or pending or cleaned); it stays as it is`,
+    };
+  }
+  if (ctx.settings.deleteMode === 'delete' || !linked)
+    return {
+      status: 'ok',
+      externalId: record.externalId,
+      state: linked ? { ...linked, status: 'deleted' } : {},
+    };
+  // The status it had is what a contact that comes back is restored to (push-members.ts).
+  const restoreStatus = linked.status === 'archived' ? linked.restoreStatus : linked.status;
+  return {
+    status: 'ok',
+    externalId: record.externalId,
+    state: { ...linked, status: 'archived', ...(restoreStatus ? { restoreStatus } : {}) },
+  };
 }
 
 /**
@@ -45,5 +70,5 @@ export async function retireLoser(merge: Merge, winnerHash: string | null, ctx: 
   if (ctx.settings.deleteMode === 'ignore') return;
   const loser = await locateMember(ctx, String(merge.loserId), merge.loserEmail);
   if (!loser || loser.hash === winnerHash) return;
-  await removeMember(ctx, loser.hash);
+  await removeMember(ctx, loser.memberId ?? loser.hash);
 }

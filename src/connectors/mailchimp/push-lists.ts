@@ -1,14 +1,16 @@
 import type { ListMembership } from '../../events/snapshots.js';
-import { type ConnectorError, PermanentError, RetryableError } from '../errors.js';
+import { type ConnectorError, isConnectorError, PermanentError, RetryableError } from '../errors.js';
 import { LIST_TARGET_KEY, type PushRecord, type PushResult } from '../types.js';
 import { locateMember } from './member-locator.js';
 import { type LocatedMember, type PushContext, settle } from './push-context.js';
+import type { Member } from './responses.js';
 import { runPool } from './run-pool.js';
 import { normalizeEmail } from './subscriber-hash.js';
 
 /**
  * CRM_LIST_MEMBER_ADDED/REMOVED for mapped CRM lists: a member tag per list (one call per
- * membership), or a static segment per list (one call per segment and ≤ 500 members).
+ * membership), or a static segment per list (one call per segment and ≤ 500 members, plus a read
+ * of each added member the answer leaves out).
  */
 export interface ListItem {
   position: number;
@@ -18,7 +20,9 @@ export interface ListItem {
 const SEGMENT_BATCH_MAX = 500;
 
 // The Mailchimp tag or segment a CRM list maps to: the engine's `payload.$listTarget` (from the
-// integration's `mappings.lists`), else the connector's own `settings.lists`.
+// integration's `mappings.lists`), else the connector's own `settings.lists`; else none, and the
+// membership is skipped: the engine passes no target when the integration maps no lists, and
+// a tag per CRM list nobody asked for would clutter every member.
 
 export function listTargetOf(
   record: PushRecord,
@@ -35,6 +39,7 @@ interface Resolved {
   record: PushRecord;
   adding: boolean;
   target: string;
+  contactId: string;
   member: LocatedMember;
 }
 
@@ -55,12 +60,20 @@ export async function pushListMemberships(
       if (!target) {
         return {
           status: 'skipped',
-          reason: `CRM list ${list.id}${list.name ? ` (${list.name})` : ''} is not mapped to a Mailchimp ${ctx.settings.listTarget}`,
+          reason: `CRM list ${list.id}${list.name ? ` (${list.name})` : ''} is not mapped to a Mailchimp ${ctx.settings.listTarget} (map it in mappings.lists or settings.lists)`,
         };
       }
-      const member = await locateMember(ctx, String(event.data.contact.id), event.data.contact.email);
-      if (!member) throw notSynced(String(event.data.contact.id));
-      resolved.push({ position, record, adding: event.type === 'CRM_LIST_MEMBER_ADDED', target, member });
+      const contactId = String(event.data.contact.id);
+      const member = await locateMember(ctx, contactId, event.data.contact.email);
+      if (!member) throw notSynced(contactId);
+      resolved.push({
+        position,
+        record,
+        adding: event.type === 'CRM_LIST_MEMBER_ADDED',
+        target,
+        contactId,
+        member,
+      });
       return { status: 'ok', externalId: null };
     });
     if (result.status !== 'ok') results.set(position, result);
@@ -98,8 +111,7 @@ export async function pushListMemberships(
 async function settleSegmentChunk(chunk: Resolved[], ctx: PushContext, results: Map<number, PushResult>) {
   const withEmail = chunk.filter((item) => item.member.email);
   for (const item of chunk) {
-    if (!item.member.email)
-      results.set(item.position, { status: 'error', error: notSynced(item.record.entityId) });
+    if (!item.member.email) results.set(item.position, { status: 'error', error: notSynced(item.contactId) });
   }
   const outcome = await settle(ctx, async () => {
     const segmentId = await ctx.segments.idFor(withEmail[0]?.target ?? '', ctx.api);
@@ -110,16 +122,43 @@ async function settleSegmentChunk(chunk: Resolved[], ctx: PushContext, results: 
     const errors = new Map<string, string>();
     for (const e of answer.errors)
       for (const email of e.email_addresses) errors.set(normalizeEmail(email), e.error);
+    const added = new Set(answer.members_added.map((m) => normalizeEmail(m.email_address)));
+    const unconfirmed: Resolved[] = [];
     for (const item of withEmail) {
-      const error = errors.get(normalizeEmail(item.member.email as string));
-      results.set(
-        item.position,
-        error === undefined ? done(ctx, item) : { status: 'error', error: segmentError(error) },
-      );
+      const email = normalizeEmail(item.member.email as string);
+      const error = errors.get(email);
+      if (error !== undefined) results.set(item.position, { status: 'error', error: segmentError(error) });
+      // A removal that changed nothing is done all the same: the member is not in the segment.
+      else if (!item.adding || added.has(email)) results.set(item.position, done(ctx, item));
+      else unconfirmed.push(item);
     }
+    // Mailchimp leaves out of `members_added`, without an error, both an address already in the
+    // segment (a replay) and one that is not in the audience ("Any emails provided that are not
+    // present on the list will be ignored"): only the member can tell which.
+    await runPool(unconfirmed, async (item) => {
+      results.set(item.position, await settle(ctx, () => confirmAdded(ctx, item)));
+    });
     return { status: 'ok', externalId: null };
   });
   if (outcome.status === 'error') for (const item of withEmail) results.set(item.position, outcome);
+}
+
+/** Done when the member is in the audience and carries the segment (a static segment is a tag). */
+async function confirmAdded(ctx: PushContext, item: Resolved): Promise<PushResult> {
+  let member: Member;
+  try {
+    member = await ctx.api.getMember(item.member.hash);
+  } catch (error) {
+    if (isConnectorError(error) && error.status === 404) throw notSynced(item.contactId);
+    throw error;
+  }
+  if (member.status === 'archived') throw notSynced(item.contactId);
+  const key = item.target.toLowerCase();
+  if (member.tags?.some((t) => t.name.toLowerCase() === key)) return done(ctx, item);
+  throw new RetryableError(
+    `Mailchimp did not add member ${item.member.hash} to segment "${item.target}" and gave no reason`,
+    { code: 'SEGMENT_ADD_UNCONFIRMED' },
+  );
 }
 
 function done(ctx: PushContext, item: Resolved): PushResult {

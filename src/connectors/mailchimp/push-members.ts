@@ -3,7 +3,7 @@ import { PermanentError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { OPTIONAL_MERGE_FIELDS } from './default-mappings.js';
 import { classifyBatchError } from './error-table.js';
-import { memberStateOf, readMemberState } from './link-state.js';
+import { type MemberLinkState, memberRef, memberStateOf, readMemberState } from './link-state.js';
 import { draftMember, type MemberDraft, missingMergeTags } from './member-draft.js';
 import { planTags } from './member-tags.js';
 import { type PushContext, settle } from './push-context.js';
@@ -23,10 +23,17 @@ import { normalizeEmail } from './subscriber-hash.js';
  * - records with no link go through batch subscribe with `update_existing: false`: new members are
  *   created with `statusIfNew` (500 per call); one that already exists comes back as
  *   ERROR_CONTACT_EXISTS and joins the next group;
- * - existing members are written one by one with PUT …/members/{hash} and `status_if_new` only,
- *   which Mailchimp applies to new members and ignores for existing ones, so their status stays
- *   whatever it is. An email change PATCHes the member at its old hash (same member, same
- *   contact_id) instead of creating a second one.
+ * - a linked member is written one by one with PATCH …/members/{contact_id}: the link's stable
+ *   member id, so the write reaches the same member wherever its address went, and a PATCH never
+ *   creates one. A member gone from the audience (permanently deleted, or moved away by a
+ *   forget request) is a permanent MEMBER_GONE failure, never re-created: re-adding it at the
+ *   CRM's address could subscribe someone who asked to leave. The address is sent only when the
+ *   CRM changed it since the last push. A member crm-sync archived itself (deleteMode) whose
+ *   contact comes back is restored to the status it had then, which Mailchimp's own compliance
+ *   check still guards;
+ * - a member that exists but has no link (batch subscribe answered ERROR_CONTACT_EXISTS) is
+ *   written with PUT …/members/{hash} and `status_if_new` only, which Mailchimp applies to new
+ *   members and ignores for existing ones, so their status stays whatever it is.
  * Updates therefore cost a call per member; creates, the bulk of a first sync, 1/500 of that.
  */
 export interface MemberWrite {
@@ -41,8 +48,8 @@ const BATCH_MAX = 500;
 interface Existing {
   position: number;
   draft: MemberDraft;
-  /** The hash the member had when last synced, when the email changed since. */
-  oldHash: string | null;
+  /** What the link remembers of the member; null for one found by its address. */
+  linked: MemberLinkState | null;
   owned: string[];
 }
 
@@ -85,12 +92,7 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
     byHash.set(draft.hash, position);
     const linked = write.record.externalId ? readMemberState(write.record.state, listId) : null;
     if (linked) {
-      existing.push({
-        position,
-        draft,
-        oldHash: linked.subscriberHash !== draft.hash ? linked.subscriberHash : null,
-        owned: linked.tags,
-      });
+      existing.push({ position, draft, linked, owned: linked.tags });
     } else {
       fresh.push({ position, draft });
     }
@@ -114,10 +116,16 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
       const member = written.get(key);
       const error = rejected.get(key);
       if (member) {
-        results[position] = ok(ctx, writes[position] as MemberWrite, member, writes[position]?.tags ?? []);
+        results[position] = ok(
+          ctx,
+          writes[position] as MemberWrite,
+          member,
+          writes[position]?.tags ?? [],
+          draft,
+        );
       } else if (error) {
         const outcome = classifyBatchError(error);
-        if (outcome.outcome === 'exists') existing.push({ position, draft, oldHash: null, owned: [] });
+        if (outcome.outcome === 'exists') existing.push({ position, draft, linked: null, owned: [] });
         else results[position] = { status: 'error', error: outcome.error };
       } else {
         results[position] = {
@@ -140,7 +148,7 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
         if (plan.changes.length > 0) await ctx.api.updateTags(member.id, plan.changes);
         owned = plan.owned;
       }
-      return ok(ctx, write, member, owned);
+      return ok(ctx, write, member, owned, item.draft);
     });
   });
 
@@ -159,26 +167,53 @@ function batchMember(draft: MemberDraft, status: string, tags: string[] | null |
   };
 }
 
+const RESTORABLE = new Set(['subscribed', 'unsubscribed', 'pending', 'transactional']);
+const COMPLIANCE = 'Member In Compliance State';
+
 async function putExisting(ctx: PushContext, item: Existing): Promise<Member> {
-  const { draft } = item;
+  const { draft, linked } = item;
   const fields = Object.keys(draft.mergeFields).length > 0 ? { merge_fields: draft.mergeFields } : {};
-  if (item.oldHash) {
-    try {
-      return await ctx.api.patchMember(item.oldHash, { email_address: draft.email, ...fields });
-    } catch (error) {
-      // Archived or deleted at Mailchimp since: write the member at its new address instead.
-      if ((error as { status?: number }).status !== 404) throw error;
-    }
+  if (!linked) {
+    return ctx.api.putMember(draft.hash, {
+      email_address: draft.email,
+      status_if_new: ctx.settings.statusIfNew,
+      ...fields,
+    });
   }
-  return ctx.api.putMember(draft.hash, {
-    email_address: draft.email,
-    status_if_new: ctx.settings.statusIfNew,
-    ...fields,
-  });
+  const lastPushed = normalizeEmail(linked.crmEmail ?? linked.email);
+  const address = normalizeEmail(draft.email) !== lastPushed ? { email_address: draft.email } : {};
+  // Only a member crm-sync archived comes back; one archived in Mailchimp by marketing stays so.
+  const restore =
+    linked.status === 'archived' && linked.restoreStatus && RESTORABLE.has(linked.restoreStatus)
+      ? { status: linked.restoreStatus }
+      : {};
+  try {
+    try {
+      return await ctx.api.patchMember(memberRef(linked), { ...address, ...fields, ...restore });
+    } catch (error) {
+      // It unsubscribed (or bounced) in Mailchimp before crm-sync archived it, which the link
+      // could not know: Mailchimp keeps that through the archive and refuses the old status.
+      // Bring the contact back as what it is, unsubscribed, with its fields up to date.
+      if (!('status' in restore) || (error as { code?: string }).code !== COMPLIANCE) throw error;
+      return await ctx.api.patchMember(memberRef(linked), { ...address, ...fields, status: 'unsubscribed' });
+    }
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+    throw new PermanentError(
+      `the Mailchimp member linked to this contact (contact_id ${linked.memberId}, last seen as ${linked.email}) is no longer in audience ${linked.listId}: deleted in Mailchimp. crm-sync does not re-create it, so nobody who asked to be forgotten is added back`,
+      { code: 'MEMBER_GONE', status: 404 },
+    );
+  }
 }
 
-function ok(ctx: PushContext, write: MemberWrite, member: Member, owned: readonly string[]): PushResult {
-  const state = memberStateOf(member, ctx.settings.listId, owned);
+function ok(
+  ctx: PushContext,
+  write: MemberWrite,
+  member: Member,
+  owned: readonly string[],
+  draft: MemberDraft,
+): PushResult {
+  const state = memberStateOf(member, ctx.settings.listId, owned, draft.email);
   ctx.members.set(write.record.entityId, {
     hash: member.id,
     memberId: state.memberId,

@@ -1,11 +1,13 @@
 import { PermanentError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
-import type { MemberLinkState } from './link-state.js';
+import { type MemberLinkState, memberRef } from './link-state.js';
 import type { PushContext } from './push-context.js';
 
 /**
  * CRM_CONTACT_TAG_ADDED/REMOVED for a linked member: one tags call. A removal only touches a tag
- * the CRM set itself (recorded on the link); a tag marketing added by hand stays.
+ * the CRM set itself (recorded on the link); a tag marketing added by hand stays. An addition
+ * reads the member's tags first: a tag someone else already put on the member stays theirs (the
+ * CRM neither sends it nor takes it over), or a later removal in the CRM would delete it.
  */
 export async function applyTagEvent(
   record: PushRecord,
@@ -20,19 +22,31 @@ export async function applyTagEvent(
   const key = tag.toLowerCase();
   const owned = linked.tags.filter((t) => t.toLowerCase() !== key);
   const adding = event.type === 'CRM_CONTACT_TAG_ADDED';
-  if (!adding && owned.length === linked.tags.length) {
+  const alreadyOwned = owned.length !== linked.tags.length;
+  if (!adding && !alreadyOwned) {
     return { status: 'skipped', reason: `tag "${tag}" was not set by the CRM, so it is left as it is` };
   }
+  const ref = memberRef(linked);
+  const gone = (error: unknown) =>
+    (error as { status?: number }).status === 404
+      ? new PermanentError(
+          `the member ${linked.email} is no longer in audience ${linked.listId} (deleted in Mailchimp)`,
+          { code: 'MEMBER_GONE', status: 404 },
+        )
+      : error;
   try {
-    await ctx.api.updateTags(linked.subscriberHash, [{ name: tag, status: adding ? 'active' : 'inactive' }]);
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) {
-      throw new PermanentError(
-        `the member ${linked.email} is no longer in audience ${linked.listId} (archived or deleted in Mailchimp)`,
-        { code: 'MEMBER_GONE', status: 404 },
-      );
+    if (adding && !alreadyOwned) {
+      const member = await ctx.api.getMember(ref);
+      if (member.tags?.some((t) => t.name.toLowerCase() === key)) {
+        return {
+          status: 'skipped',
+          reason: `tag "${tag}" is already on the member, set outside the CRM: it stays theirs, and the CRM will not remove it`,
+        };
+      }
     }
-    throw error;
+    await ctx.api.updateTags(ref, [{ name: tag, status: adding ? 'active' : 'inactive' }]);
+  } catch (error) {
+    throw gone(error);
   }
   const state: MemberLinkState = { ...linked, tags: adding ? [...owned, tag] : owned };
   ctx.states.set(record.entityId, state);

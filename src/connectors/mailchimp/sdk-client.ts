@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
  * - `buildUrl` does `url.replace('server', config.server)` on the whole URL whenever
  *   `config.server` is set, so a base URL, list id or email containing "server" gets rewritten.
  *   We never set `config.server` (the base path already names the data center) and put
- *   subscriber hashes, never emails, in paths.
+ *   subscriber hashes or contact ids, never emails, in paths.
  * - Its superagent errors hold the request, whose headers carry the key as Basic auth: they are
  *   translated at once (http-failure.ts) and never kept as a `cause`.
  *
@@ -29,6 +29,7 @@ export interface MailchimpSdk {
     batchListMembers(listId: string, body: Record<string, unknown>): Promise<unknown>;
     setListMember(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
     updateListMember(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    getListMember(listId: string, hash: string, opts?: { fields?: string[] }): Promise<unknown>;
     deleteListMember(listId: string, hash: string): Promise<unknown>;
     deleteListMemberPermanent(listId: string, hash: string): Promise<unknown>;
     updateListMemberTags(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;

@@ -1,8 +1,10 @@
+import { isConnectorError } from '../errors.js';
 import type { MailchimpApi } from './mailchimp-api.js';
 
 /**
- * Static segments by name, for lists mapped to segments: read once per client, created on first
- * use. Names compare case-insensitively, as Mailchimp shows them.
+ * Static segments by name, for lists mapped to segments: read once per client (every page),
+ * created on first use. Names compare case-insensitively, as Mailchimp shows them. Every tag is
+ * a static segment too, so the names are shared with the tags of the audience.
  */
 export interface SegmentDirectory {
   /** `via`: the API of the push in progress, so its requests count against that push. */
@@ -30,10 +32,21 @@ export function createSegmentDirectory(api: MailchimpApi): SegmentDirectory {
       if (known) return known;
       let pending = creating.get(key);
       if (!pending) {
-        pending = via.createStaticSegment(name).then(async (segment) => {
-          (await load(via)).set(key, segment.id);
-          return segment.id;
-        });
+        pending = via.createStaticSegment(name).then(
+          async (segment) => {
+            (await load(via)).set(key, segment.id);
+            return segment.id;
+          },
+          async (error: unknown) => {
+            // A tag of this name may have appeared since the read (marketing tagging someone, or
+            // the CRM's own tags), and Mailchimp refuses a second segment of a name: read again.
+            if (!isConnectorError(error) || error.kind !== 'permanent') throw error;
+            byName = null;
+            const found = (await load(via)).get(key);
+            if (found) return found;
+            throw error;
+          },
+        );
         pending.finally(() => creating.delete(key)).catch(() => {});
         creating.set(key, pending);
       }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { assertMergeFields, type SandboxMergeField } from './merge-validation.js';
-import { complianceState, forgotten, invalid, notFound } from './problem.js';
+import { complianceState, forgotten, invalid, notFound, notRemovable } from './problem.js';
 
 export type SandboxStatus =
   | 'subscribed'
@@ -27,11 +27,23 @@ export interface SandboxMember {
   /** What an archived member was before, so re-adding them cannot launder an unsubscribe. */
   statusBeforeArchive: SandboxStatus | null;
   merge_fields: Record<string, unknown>;
-  tags: Map<string, { id: number; name: string }>;
+  /** By lowercased name: the audience's tags (static segments) this member carries. */
+  tags: Map<string, SandboxTag>;
   notes: { id: number; note: string; created_at: string }[];
   events: { name: string; properties: Record<string, string>; occurred_at: string; is_syncing: boolean }[];
   timestamp_signup: string;
   last_changed: string;
+}
+
+/**
+ * A tag, which is also a static segment: Mailchimp turned static segments into tags, lists every
+ * tag under GET …/segments?type=static with the same id, and adding a member to either adds them
+ * to both. So the audience keeps one registry of them (id, name), and who carries one is kept on
+ * the members alone: the two APIs cannot disagree.
+ */
+export interface SandboxTag {
+  id: number;
+  name: string;
 }
 
 export const hashOf = (email: string) => createHash('md5').update(email.trim().toLowerCase()).digest('hex');
@@ -53,7 +65,10 @@ export class Audience {
   private readonly byContactId = new Map<string, SandboxMember>();
   readonly forgotten = new Set<string>();
   readonly mergeFields = new Map<string, SandboxMergeField>();
-  readonly segments = new Map<string, { id: number; name: string; members: Set<string> }>();
+  /** The tags (static segments) by id, as the segment routes name them. */
+  readonly segments = new Map<string, SandboxTag>();
+  private readonly segmentsByName = new Map<string, SandboxTag>();
+  private nextSegmentId = 1000;
   /** Confirmation mails a `pending` status would have sent: (re-)opt-in requests. */
   readonly confirmations: { email: string; at: string }[] = [];
   private nextId = 1;
@@ -154,10 +169,32 @@ export class Audience {
     this.touch(member);
   }
 
+  /**
+   * DELETE …/members/{ref}. Mailchimp answers 405 for a member it cannot archive: one already
+   * archived, or pending or cleaned (recorded answers: "This list member cannot be removed.").
+   */
   archive(ref: string): void {
-    const member = this.live(ref);
+    const member = this.find(ref);
+    if (!member) throw notFound();
+    if (member.status === 'archived' || member.status === 'pending' || member.status === 'cleaned')
+      throw notRemovable();
     member.statusBeforeArchive = member.status;
     member.status = 'archived';
+    this.touch(member);
+  }
+
+  /** An archived member back in the audience: an unsubscribe or clean survives the archive. */
+  restore(member: SandboxMember, requested: SandboxStatus): void {
+    const kept = member.statusBeforeArchive;
+    if (kept === 'unsubscribed' || kept === 'cleaned') {
+      if (requested === 'subscribed' || requested === 'pending') throw complianceState(member.email_address);
+      member.status = kept;
+    } else {
+      member.status = requested;
+      if (requested === 'pending')
+        this.confirmations.push({ email: member.email_address, at: new Date().toISOString() });
+    }
+    member.statusBeforeArchive = null;
     this.touch(member);
   }
 
@@ -167,7 +204,6 @@ export class Audience {
     this.members.delete(member.id);
     this.byContactId.delete(member.contact_id);
     this.forgotten.add(member.id);
-    for (const segment of this.segments.values()) segment.members.delete(member.id);
   }
 
   setTags(member: SandboxMember, tags: { name: string; status: string }[], replace = false): void {
@@ -175,9 +211,30 @@ export class Audience {
     for (const tag of tags) {
       const key = tag.name.toLowerCase();
       if (tag.status === 'inactive') member.tags.delete(key);
-      else if (!member.tags.has(key)) member.tags.set(key, { id: this.nextId++, name: tag.name });
+      else if (!member.tags.has(key)) member.tags.set(key, this.tagNamed(tag.name));
     }
     this.touch(member);
+  }
+
+  /** The tag (static segment) of this name, case-insensitively; tagging someone creates it. */
+  tagNamed(name: string): SandboxTag {
+    return this.segmentsByName.get(name.toLowerCase()) ?? this.createSegment(name);
+  }
+
+  /** POST …/segments; a name any tag already has is refused, as one name is one segment. */
+  createSegment(name: string): SandboxTag {
+    const key = name.toLowerCase();
+    if (this.segmentsByName.has(key)) throw invalid(`A segment or tag named "${name}" already exists.`);
+    const segment = { id: this.nextSegmentId++, name };
+    this.segments.set(String(segment.id), segment);
+    this.segmentsByName.set(key, segment);
+    return segment;
+  }
+
+  /** Who carries the tag, archived members left out (they are not in the audience's counts). */
+  segmentMembers(segment: SandboxTag): SandboxMember[] {
+    const key = segment.name.toLowerCase();
+    return [...this.members.values()].filter((m) => m.status !== 'archived' && m.tags.has(key));
   }
 
   addNote(member: SandboxMember, note: string) {

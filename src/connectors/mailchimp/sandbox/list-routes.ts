@@ -1,5 +1,6 @@
 import { batchSubscribe } from './batch-subscribe.js';
 import { checkNewMergeField, type SandboxMergeField } from './merge-validation.js';
+import { pageOf } from './paging.js';
 import { invalid, notFound } from './problem.js';
 import { obj, type Route, type RouteContext, str } from './route-types.js';
 
@@ -27,18 +28,19 @@ function addMergeField({ audience, body }: RouteContext) {
   return { status: 200, body: { ...field, list_id: audience.id } };
 }
 
+/** GET …/segments: the sandbox has static segments only, and every tag is one. */
 function segmentsView({ audience, query }: RouteContext) {
   const type = query.get('type');
-  const segments = [...audience.segments.values()]
-    .filter(() => !type || type === 'static')
-    .map((s) => ({
-      id: s.id,
-      name: s.name,
-      type: 'static',
-      member_count: s.members.size,
-      list_id: audience.id,
-    }));
-  return { status: 200, body: { segments, total_items: segments.length, list_id: audience.id } };
+  const all = type && type !== 'static' ? [] : [...audience.segments.values()];
+  const { items, total_items } = pageOf(query, all);
+  const segments = items.map((s) => ({
+    id: s.id,
+    name: s.name,
+    type: 'static',
+    member_count: audience.segmentMembers(s).length,
+    list_id: audience.id,
+  }));
+  return { status: 200, body: { segments, total_items, list_id: audience.id } };
 }
 
 function createSegment({ audience, body }: RouteContext) {
@@ -47,15 +49,22 @@ function createSegment({ audience, body }: RouteContext) {
     throw invalid('The resource submitted could not be validated.', [
       { field: 'name', message: 'Required, ≤ 100 characters' },
     ]);
-  if ([...audience.segments.values()].some((s) => s.name.toLowerCase() === name.toLowerCase())) {
-    throw invalid(`A segment named "${name}" already exists.`);
+  const { id } = audience.createSegment(name);
+  const initial = Array.isArray(body.static_segment) ? body.static_segment : [];
+  for (const email of initial) {
+    const member = typeof email === 'string' ? audience.find(email) : undefined;
+    if (member && member.status !== 'archived') audience.setTags(member, [{ name, status: 'active' }]);
   }
-  const id = 1000 + audience.segments.size;
-  audience.segments.set(String(id), { id, name, members: new Set() });
-  return { status: 200, body: { id, name, type: 'static', member_count: 0, list_id: audience.id } };
+  const member_count = audience.segmentMembers({ id, name }).length;
+  return { status: 200, body: { id, name, type: 'static', member_count, list_id: audience.id } };
 }
 
-/** POST /lists/{id}/segments/{segment}: add and remove up to 500 members by email. */
+/**
+ * POST /lists/{id}/segments/{segment}: add and remove up to 500 members by email. Addresses not
+ * in the audience are ignored without an error, as Mailchimp documents ("Any emails provided that
+ * are not present on the list will be ignored"), and so are members already in (or already out
+ * of) the segment: only the changes are reported.
+ */
 function segmentMembers({ audience, params, body }: RouteContext) {
   const segment = audience.segments.get(params[0] as string);
   if (!segment) throw notFound();
@@ -67,35 +76,32 @@ function segmentMembers({ audience, params, body }: RouteContext) {
   const toRemove = emails('members_to_remove');
   if (toAdd.length + toRemove.length > 500)
     throw invalid('You may only add or remove up to 500 members per request.');
+  const key = segment.name.toLowerCase();
+  const inAudience = (email: string) => {
+    const member = audience.find(email);
+    return member && member.status !== 'archived' ? member : undefined;
+  };
   const added: unknown[] = [];
   const removed: unknown[] = [];
-  const notMembers: string[] = [];
-  for (const email of toAdd) {
-    const member = audience.find(email);
-    if (!member || member.status === 'archived') notMembers.push(email);
-    else if (!segment.members.has(member.id)) {
-      segment.members.add(member.id);
-      added.push(audience.view(member));
-    }
+  for (const member of toAdd.map(inAudience)) {
+    if (!member || member.tags.has(key)) continue;
+    audience.setTags(member, [{ name: segment.name, status: 'active' }]);
+    added.push(audience.view(member));
   }
-  for (const email of toRemove) {
-    const member = audience.find(email);
-    if (!member || member.status === 'archived') notMembers.push(email);
-    else if (segment.members.delete(member.id)) removed.push(audience.view(member));
+  for (const member of toRemove.map(inAudience)) {
+    if (!member?.tags.has(key)) continue;
+    audience.setTags(member, [{ name: segment.name, status: 'inactive' }]);
+    removed.push(audience.view(member));
   }
-  const errors =
-    notMembers.length > 0
-      ? [{ email_addresses: notMembers, error: 'Email addresses are not a list member' }]
-      : [];
   return {
     status: 200,
     body: {
       members_added: added,
       members_removed: removed,
-      errors,
+      errors: [],
       total_added: added.length,
       total_removed: removed.length,
-      error_count: notMembers.length,
+      error_count: 0,
     },
   };
 }
@@ -106,9 +112,10 @@ export const listRoutes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/lists\/([^/]+)\/merge-fields\/?$/,
-    handle: ({ audience }) => {
-      const merge_fields = [...audience.mergeFields.values()].map((f) => ({ ...f, list_id: audience.id }));
-      return { status: 200, body: { merge_fields, total_items: merge_fields.length, list_id: audience.id } };
+    handle: ({ audience, query }) => {
+      const { items, total_items } = pageOf(query, [...audience.mergeFields.values()]);
+      const merge_fields = items.map((f) => ({ ...f, list_id: audience.id }));
+      return { status: 200, body: { merge_fields, total_items, list_id: audience.id } };
     },
   },
   { method: 'POST', pattern: /^\/lists\/([^/]+)\/merge-fields\/?$/, handle: addMergeField },
@@ -118,14 +125,11 @@ export const listRoutes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/lists\/([^/]+)\/segments\/([^/]+)\/members\/?$/,
-    handle: ({ audience, params }) => {
+    handle: ({ audience, params, query }) => {
       const segment = audience.segments.get(params[0] as string);
       if (!segment) throw notFound();
-      const members = [...segment.members].flatMap((hash) => {
-        const m = audience.members.get(hash);
-        return m ? [audience.view(m)] : [];
-      });
-      return { status: 200, body: { members, total_items: members.length } };
+      const { items, total_items } = pageOf(query, audience.segmentMembers(segment));
+      return { status: 200, body: { members: items.map((m) => audience.view(m)), total_items } };
     },
   },
 ];

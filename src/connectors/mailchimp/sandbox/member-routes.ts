@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Audience, hashOf, type SandboxStatus, WRITABLE_STATUSES } from './audience.js';
 import { invalid, notFound } from './problem.js';
 import { obj, type Route, type RouteContext, str } from './route-types.js';
@@ -35,6 +36,12 @@ function putMember({ audience, params, body, faults }: RouteContext) {
     if (status) audience.changeStatus(current, status);
     return { status: 200, body: audience.view(current) };
   }
+  // An archived member exists: `status_if_new` does not bring it back (it stays archived, its
+  // fields updated); only an explicit `status` does, under the same compliance rules.
+  if (current && !status) {
+    audience.updateFields(current, mergeFields);
+    return { status: 200, body: audience.view(current) };
+  }
   const initial = status ?? ifNew;
   if (!initial) {
     throw invalid('The resource submitted could not be validated.', [
@@ -44,16 +51,20 @@ function putMember({ audience, params, body, faults }: RouteContext) {
   return { status: 200, body: audience.view(audience.create(email, initial, mergeFields)) };
 }
 
+/** PATCH …/members/{ref}: updates, never creates. An archived member stays archived unless a
+ * `status` is sent, which restores it (Mailchimp keeps an unsubscribe through an archive). */
 function patchMember({ audience, params, body, faults }: RouteContext) {
-  const member = audience.live(params[0] as string);
+  const member = audience.find(params[0] as string);
+  if (!member) throw notFound();
+  const status = statusOf(body.status, 'status');
+  if (member.status === 'archived' && status) audience.restore(member, status);
   const email = str(body.email_address);
   if (email) {
     faults.checkEmail(email);
     audience.changeEmail(member, email);
   }
   audience.updateFields(member, obj(body.merge_fields));
-  const status = statusOf(body.status, 'status');
-  if (status) audience.changeStatus(member, status);
+  if (status && member.status !== 'archived') audience.changeStatus(member, status);
   return { status: 200, body: audience.view(member) };
 }
 
@@ -109,6 +120,8 @@ function addNote({ audience, params, body }: RouteContext) {
   };
 }
 
+const IsoDateTime = z.iso.datetime({ offset: true });
+
 function addEvent({ audience, params, body }: RouteContext) {
   const name = str(body.name);
   if (!name || !/^[A-Za-z0-9_-]{2,30}$/.test(name)) {
@@ -122,11 +135,19 @@ function addEvent({ audience, params, body }: RouteContext) {
       { field: 'properties', message: 'Property values must be strings' },
     ]);
   }
+  // "The date and time the event occurred in ISO 8601 format"; a client sending anything else
+  // (an epoch number, a date alone) is told so here, as Mailchimp tells it.
+  const occurredAt = body.occurred_at;
+  if (occurredAt !== undefined && !IsoDateTime.safeParse(occurredAt).success) {
+    throw invalid('The resource submitted could not be validated.', [
+      { field: 'occurred_at', message: 'Must be an ISO 8601 date and time, e.g. 2026-11-22T09:30:00Z' },
+    ]);
+  }
   const member = audience.live(params[0] as string);
   member.events.push({
     name,
     properties: properties as Record<string, string>,
-    occurred_at: str(body.occurred_at) ?? new Date().toISOString(),
+    occurred_at: str(occurredAt) ?? new Date().toISOString(),
     is_syncing: body.is_syncing === true,
   });
   return { status: 204 };

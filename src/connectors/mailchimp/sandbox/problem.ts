@@ -30,6 +30,17 @@ export class SandboxProblem extends Error {
 export const notFound = () =>
   new SandboxProblem(404, 'Resource Not Found', 'The requested resource could not be found.');
 
+export const notRemovable = () =>
+  new SandboxProblem(
+    405,
+    'Method Not Allowed',
+    'This list member cannot be removed.  Please contact support.',
+    undefined,
+    {
+      Allow: 'GET, PUT',
+    },
+  );
+
 export const invalid = (detail: string, errors?: { field: string; message: string }[]) =>
   new SandboxProblem(400, 'Invalid Resource', detail, errors);
 

@@ -41,7 +41,16 @@ export const DEFAULT_MERGE_FIELDS: MergeFieldSeed[] = [
 
 const routes: Route[] = [...listRoutes, ...memberRoutes];
 
-export function createMailchimpSandbox(options: { limits?: Partial<Limits> } = {}) {
+export interface SandboxOptions {
+  limits?: Partial<Limits>;
+  /**
+   * Sends Retry-After with a 429. Mailchimp sends none, so by default neither does the sandbox:
+   * a client must not depend on it. For tests of a client's handling of the header.
+   */
+  retryAfterHeader?: boolean;
+}
+
+export function createMailchimpSandbox(options: SandboxOptions = {}) {
   const traffic = new Traffic({ perSecond: null, maxConnections: 10, latencyMs: 0, ...options.limits });
   const faults = new Faults();
   const accounts = new Map<string, string>();
@@ -129,9 +138,10 @@ export function createMailchimpSandbox(options: { limits?: Partial<Limits> } = {
       account = accountOf(req);
       const admission = traffic.admit(account, t);
       if (!admission.ok) {
-        throw new SandboxProblem(429, 'Too Many Requests', admission.detail, undefined, {
-          'retry-after': String(admission.retryAfterSec),
-        });
+        const retryAfter: Record<string, string> = options.retryAfterHeader
+          ? { 'retry-after': String(admission.retryAfterSec) }
+          : {};
+        throw new SandboxProblem(429, 'Too Many Requests', admission.detail, undefined, retryAfter);
       }
       admitted = true;
       inFlight = traffic.flying(account);

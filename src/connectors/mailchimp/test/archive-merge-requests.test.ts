@@ -11,9 +11,10 @@ afterEach(() => {
 });
 afterAll(() => nock.enableNetConnect());
 
+const cid = (email: string) => `cid_${md5(email).slice(0, 8)}`;
 const state = (email: string) => ({
   listId: LIST,
-  memberId: `cid_${email}`,
+  memberId: cid(email),
   subscriberHash: md5(email),
   email,
   status: 'subscribed',
@@ -25,17 +26,30 @@ const archived = (email: string, linked = true) =>
     event: crmEvent('CRM_CONTACT_DELETED', contact(1, email, { status: 'DELETED' })),
     entityId: '1',
     payload: { EMAIL: email },
-    ...(linked ? { externalId: `cid_${email}`, state: state(email) } : {}),
+    ...(linked ? { externalId: cid(email), state: state(email) } : {}),
   });
 
 describe('Mailchimp archive requests', () => {
-  it('archives the member of an archived or deleted contact by default', async () => {
+  it('archives the linked member of an archived or deleted contact at its contact_id by default, remembering its status', async () => {
     const scope = mailchimp()
-      .delete(`/3.0/lists/${LIST}/members/${md5('a@example.com')}`)
+      .delete(`/3.0/lists/${LIST}/members/${cid('a@example.com')}`)
       .reply(204);
     const h = harness({ listId: LIST }, KEY_A);
     const [result] = await h.push([archived('a@example.com')]);
-    expect(okResult(result).state).toMatchObject({ status: 'archived' });
+    expect(okResult(result).state).toMatchObject({ status: 'archived', restoreStatus: 'subscribed' });
+    scope.done();
+  });
+
+  it('reports a member Mailchimp cannot archive (405: pending, cleaned or already archived) as skipped, not failed', async () => {
+    const scope = mailchimp()
+      .delete(`/3.0/lists/${LIST}/members/${cid('a@example.com')}`)
+      .reply(
+        405,
+        problem(405, 'Method Not Allowed', 'This list member cannot be removed.  Please contact support.'),
+      );
+    const h = harness({ listId: LIST }, KEY_A);
+    const [result] = await h.push([archived('a@example.com')]);
+    expect(result).toMatchObject({ status: 'skipped', reason: expect.stringContaining('405') });
     scope.done();
   });
 
@@ -50,7 +64,7 @@ describe('Mailchimp archive requests', () => {
 
   it('deletes permanently only when deleteMode says so', async () => {
     const scope = mailchimp()
-      .post(`/3.0/lists/${LIST}/members/${md5('a@example.com')}/actions/delete-permanent`)
+      .post(`/3.0/lists/${LIST}/members/${cid('a@example.com')}/actions/delete-permanent`)
       .reply(204);
     const h = harness({ listId: LIST, deleteMode: 'delete' }, KEY_A);
     expect(okResult((await h.push([archived('a@example.com')]))[0]).state).toMatchObject({
@@ -70,22 +84,22 @@ describe('Mailchimp merge requests', () => {
   it('updates the winner, archives the loser’s member and reports the loser for re-pointing', async () => {
     const winner = contact(1, 'winner@example.com');
     const scope = mergeFields(mailchimp())
-      .put(
-        `/3.0/lists/${LIST}/members/${md5('winner@example.com')}`,
-        (body) => body.email_address === 'winner@example.com' && !('status' in body),
+      .patch(
+        `/3.0/lists/${LIST}/members/${cid('winner@example.com')}`,
+        (body) => !('email_address' in body) && !('status' in body),
       )
       .reply(200, memberAnswer('winner@example.com'))
-      .delete(`/3.0/lists/${LIST}/members/${md5('loser@example.com')}`)
+      .delete(`/3.0/lists/${LIST}/members/${cid('loser@example.com')}`)
       .reply(204);
     const h = harness({ listId: LIST }, KEY_A);
-    h.links.set('contact:2', { externalId: 'cid_loser', state: state('loser@example.com') });
+    h.links.set('contact:2', { externalId: cid('loser@example.com'), state: state('loser@example.com') });
     const [result] = await h.push([
       record({
         operation: 'merge',
         event: crmEvent('CRM_CONTACT_MERGED', { winner, loserId: 2, loserEmail: 'loser@example.com' }),
         entityId: '1',
         payload: payloadOf(winner),
-        externalId: 'cid_winner',
+        externalId: cid('winner@example.com'),
         state: state('winner@example.com'),
       }),
     ]);
@@ -100,7 +114,7 @@ describe('Mailchimp merge requests', () => {
   it('does not archive the loser when it shares the winner’s address', async () => {
     const winner = contact(1, 'same@example.com');
     const scope = mergeFields(mailchimp())
-      .put(`/3.0/lists/${LIST}/members/${md5('same@example.com')}`)
+      .patch(`/3.0/lists/${LIST}/members/${cid('same@example.com')}`)
       .reply(200, memberAnswer('same@example.com'));
     const h = harness({ listId: LIST }, KEY_A);
     const [result] = await h.push([
@@ -109,7 +123,7 @@ describe('Mailchimp merge requests', () => {
         event: crmEvent('CRM_CONTACT_MERGED', { winner, loserId: 2, loserEmail: 'SAME@example.com' }),
         entityId: '1',
         payload: payloadOf(winner),
-        externalId: 'cid',
+        externalId: cid('same@example.com'),
         state: state('same@example.com'),
       }),
     ]);

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contact, crmEvent, harness, okResult, record } from './fixtures.js';
-import { KEY_A, LIST, mailchimp, md5 } from './nock-helpers.js';
+import { KEY_A, LIST, mailchimp, md5, memberAnswer, problem } from './nock-helpers.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => {
@@ -31,9 +31,13 @@ const tagRecord = (type: 'CRM_CONTACT_TAG_ADDED' | 'CRM_CONTACT_TAG_REMOVED', ta
   });
 
 describe('Mailchimp tag requests', () => {
-  it('sets a CRM tag active on the member and records that the CRM owns it', async () => {
+  const READ = 'fields=id%2Cemail_address%2Ccontact_id%2Cstatus%2Clast_changed%2Ctags';
+
+  it('reads the member’s tags, sets a new CRM tag active at its contact_id, and records that the CRM owns it', async () => {
     const scope = mailchimp()
-      .post(`/3.0/lists/${LIST}/members/${HASH}/tags`, { tags: [{ name: 'vip', status: 'active' }] })
+      .get(`/3.0/lists/${LIST}/members/cid_ada?${READ}`)
+      .reply(200, memberAnswer(EMAIL, { contact_id: 'cid_ada', tags: [{ id: 1, name: 'webinar' }] }))
+      .post(`/3.0/lists/${LIST}/members/cid_ada/tags`, { tags: [{ name: 'vip', status: 'active' }] })
       .reply(204);
     const h = harness({ listId: LIST }, KEY_A);
     const [result] = await h.push([tagRecord('CRM_CONTACT_TAG_ADDED', 'vip', [])]);
@@ -41,13 +45,50 @@ describe('Mailchimp tag requests', () => {
     scope.done();
   });
 
+  it('does not take over a tag marketing already put on the member, so a later CRM removal leaves it', async () => {
+    const scope = mailchimp()
+      .get(`/3.0/lists/${LIST}/members/cid_ada?${READ}`)
+      .reply(200, memberAnswer(EMAIL, { contact_id: 'cid_ada', tags: [{ id: 1, name: 'VIP' }] }));
+    const h = harness({ listId: LIST }, KEY_A);
+    const [added] = await h.push([tagRecord('CRM_CONTACT_TAG_ADDED', 'vip', [])]);
+    expect(added).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('set outside the CRM'),
+    });
+    // The link still owns no "vip": the CRM's removal is a no-op, not a call that deletes marketing's tag.
+    const [removed] = await h.push([tagRecord('CRM_CONTACT_TAG_REMOVED', 'vip', [])]);
+    expect(removed).toMatchObject({ status: 'skipped' });
+    expect(h.ctx.calls).toBe(1);
+    scope.done();
+  });
+
+  it('re-sends a tag the CRM already owns without reading the member (a replay)', async () => {
+    const scope = mailchimp()
+      .post(`/3.0/lists/${LIST}/members/cid_ada/tags`, { tags: [{ name: 'vip', status: 'active' }] })
+      .reply(204);
+    const h = harness({ listId: LIST }, KEY_A);
+    const [result] = await h.push([tagRecord('CRM_CONTACT_TAG_ADDED', 'vip', ['vip'])]);
+    expect(okResult(result).state).toMatchObject({ tags: ['vip'] });
+    scope.done();
+  });
+
   it('sets a removed CRM tag inactive when the CRM set it', async () => {
     const scope = mailchimp()
-      .post(`/3.0/lists/${LIST}/members/${HASH}/tags`, { tags: [{ name: 'vip', status: 'inactive' }] })
+      .post(`/3.0/lists/${LIST}/members/cid_ada/tags`, { tags: [{ name: 'vip', status: 'inactive' }] })
       .reply(204);
     const h = harness({ listId: LIST }, KEY_A);
     const [result] = await h.push([tagRecord('CRM_CONTACT_TAG_REMOVED', 'vip', ['vip', 'beta'])]);
     expect(okResult(result).state).toMatchObject({ tags: ['beta'] });
+    scope.done();
+  });
+
+  it('fails permanently (MEMBER_GONE) when the linked member was deleted in Mailchimp', async () => {
+    const scope = mailchimp()
+      .post(`/3.0/lists/${LIST}/members/cid_ada/tags`)
+      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'));
+    const h = harness({ listId: LIST }, KEY_A);
+    const [result] = await h.push([tagRecord('CRM_CONTACT_TAG_REMOVED', 'vip', ['vip'])]);
+    expect(result).toMatchObject({ status: 'error', error: { kind: 'permanent', code: 'MEMBER_GONE' } });
     scope.done();
   });
 
@@ -76,9 +117,9 @@ describe('Mailchimp activity requests', () => {
       externalId,
     });
 
-  it('adds a NOTE as a member note at the contact’s hash', async () => {
+  it('adds a NOTE as a member note at the linked member’s contact_id', async () => {
     const scope = mailchimp()
-      .post(`/3.0/lists/${LIST}/members/${HASH}/notes`, { note: 'Prefers email' })
+      .post(`/3.0/lists/${LIST}/members/cid_ada/notes`, { note: 'Prefers email' })
       .reply(200, { id: 31, note: 'Prefers email' });
     const h = harness({ listId: LIST }, KEY_A);
     h.links.set('contact:1', { externalId: 'cid_ada', state: linkState() });
@@ -89,7 +130,7 @@ describe('Mailchimp activity requests', () => {
 
   it('sends other activities as events named from the prefix and type, with string properties', async () => {
     const scope = mailchimp()
-      .post(`/3.0/lists/${LIST}/members/${HASH}/events`, {
+      .post(`/3.0/lists/${LIST}/members/cid_ada/events`, {
         name: 'sync_call',
         properties: { duration: '320', content: 'Renewal call', crm_activity_id: '71' },
         occurred_at: '2026-11-22T09:15:00.000Z',
@@ -110,6 +151,24 @@ describe('Mailchimp activity requests', () => {
     const [result] = await h.push([activityRecord({ id: 72, type: 'PAGE_VIEW' }, 'event:72')]);
     expect(okResult(result).externalId).toBe('event:72');
     expect(h.ctx.calls).toBe(0);
+  });
+
+  it('fails permanently (MEMBER_GONE) when the linked member was deleted, but retries one found by address only', async () => {
+    const gone = problem(404, 'Resource Not Found', 'The requested resource could not be found.');
+    const scope = mailchimp()
+      .post(`/3.0/lists/${LIST}/members/cid_ada/events`)
+      .reply(404, gone)
+      .post(`/3.0/lists/${LIST}/members/${md5('new@example.com')}/events`)
+      .reply(404, gone);
+    const h = harness({ listId: LIST }, KEY_A);
+    h.links.set('contact:1', { externalId: 'cid_ada', state: linkState() });
+    const [linked] = await h.push([activityRecord({ id: 74, type: 'CALL' })]);
+    expect(linked).toMatchObject({ status: 'error', error: { kind: 'permanent', code: 'MEMBER_GONE' } });
+    const [byAddress] = await h.push([
+      activityRecord({ id: 75, type: 'CALL', contactId: 2, properties: { email: 'new@example.com' } }),
+    ]);
+    expect(byAddress).toMatchObject({ status: 'error', error: { kind: 'retryable' } });
+    scope.done();
   });
 
   it('asks for a retry when the activity’s contact has no member yet', async () => {
@@ -158,7 +217,7 @@ describe('Mailchimp list requests', () => {
   it('adds members to a static segment per list, creating the segment once', async () => {
     const scope = mailchimp()
       .get(`/3.0/lists/${LIST}/segments`)
-      .query({ type: 'static', count: '1000' })
+      .query({ type: 'static', count: '1000', offset: '0' })
       .reply(200, { segments: [{ id: 5, name: 'Other' }] })
       .post(`/3.0/lists/${LIST}/segments`, { name: 'Active Customers', static_segment: [] })
       .reply(200, { id: 77, name: 'Active Customers' })
@@ -178,7 +237,8 @@ describe('Mailchimp list requests', () => {
     const [result] = await h.push([listRecord('CRM_LIST_MEMBER_ADDED', 44)]);
     expect(result).toEqual({
       status: 'skipped',
-      reason: 'CRM list 44 (Customers) is not mapped to a Mailchimp tag',
+      reason:
+        'CRM list 44 (Customers) is not mapped to a Mailchimp tag (map it in mappings.lists or settings.lists)',
     });
   });
 });

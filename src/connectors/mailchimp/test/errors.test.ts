@@ -90,7 +90,7 @@ describe('Mailchimp failures', () => {
 
   it('fails one member in compliance state permanently and still writes the others', async () => {
     const scope = mergeFields(mailchimp())
-      .put(`/3.0/lists/${LIST}/members/${md5('a@example.com')}`)
+      .patch(`/3.0/lists/${LIST}/members/cid_1`)
       .reply(
         400,
         problem(
@@ -102,7 +102,7 @@ describe('Mailchimp failures', () => {
           'content-type': 'application/problem+json',
         },
       )
-      .put(`/3.0/lists/${LIST}/members/${md5('b@example.com')}`)
+      .patch(`/3.0/lists/${LIST}/members/cid_2`)
       .reply(200, memberAnswer('b@example.com'));
     const h = harness({ listId: LIST }, KEY_A);
     const results = await h.push([linked(1, 'a@example.com'), linked(2, 'b@example.com')]);
@@ -172,7 +172,7 @@ describe('Mailchimp failures', () => {
   it('stops sending once the key is rejected mid-batch and throws the auth error', async () => {
     const records = Array.from({ length: 14 }, (_, i) => linked(i + 1, `m${i}@example.com`));
     const scope = mergeFields(mailchimp())
-      .put(/\/3\.0\/lists\/list1\/members\/[0-9a-f]{32}$/)
+      .patch(/\/3\.0\/lists\/list1\/members\/cid_\d+$/)
       .times(10)
       .reply(401, problem(401, 'API Key Invalid', 'revoked'), { 'content-type': 'application/problem+json' });
     const h = harness({ listId: LIST }, KEY_A);

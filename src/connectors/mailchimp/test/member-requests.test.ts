@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { contact, crmEvent, harness, okResult, payloadOf, record } from './fixtures.js';
-import { API, KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields } from './nock-helpers.js';
+import { API, KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields, problem } from './nock-helpers.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => {
@@ -98,6 +98,7 @@ describe('Mailchimp member requests', () => {
         status: 'subscribed',
         tags: ['vip'],
         lastChanged: '2026-11-22T10:30:05+00:00',
+        crmEmail: 'ada@example.com',
       },
     });
     expect(okResult(results[1]).externalId).toBe(`cid_${md5('grace@example.com').slice(0, 8)}`);
@@ -105,22 +106,83 @@ describe('Mailchimp member requests', () => {
     scope.done();
   });
 
-  it('updates a linked member with PUT at its hash, sending status_if_new and never a status', async () => {
+  it('updates a linked member with PATCH at its contact_id, never sending a status or an unchanged address', async () => {
     const email = 'ada@example.com';
+    const cid = `cid_${md5(email).slice(0, 8)}`;
     const scope = mergeFields(mailchimp())
-      .put(`/3.0/lists/${LIST}/members/${md5(email)}`, {
-        email_address: email,
-        status_if_new: 'pending',
-        merge_fields: { FNAME: 'Ada', LNAME: 'King' },
-      })
+      .patch(`/3.0/lists/${LIST}/members/${cid}`, { merge_fields: { FNAME: 'Ada', LNAME: 'King' } })
       .reply(200, memberAnswer(email, { status: 'unsubscribed' }));
     const h = harness({ listId: LIST, statusIfNew: 'pending' }, KEY_A);
     const c = contact(1, email);
     const [result] = await h.push([
-      upsert(c, payloadOf({ ...c, familyName: 'King' }), { externalId: 'cid_x', state: linkState(email) }),
+      upsert(c, payloadOf({ ...c, familyName: 'King' }), { externalId: cid, state: linkState(email) }),
     ]);
     // The member's own unsubscribe is what the link now remembers, for the pull side.
-    expect(okResult(result).state).toMatchObject({ status: 'unsubscribed', subscriberHash: md5(email) });
+    expect(okResult(result).state).toMatchObject({
+      status: 'unsubscribed',
+      subscriberHash: md5(email),
+      crmEmail: email,
+    });
+    scope.done();
+  });
+
+  it('never re-creates a linked member deleted in Mailchimp: a permanent MEMBER_GONE, no PUT', async () => {
+    const email = 'forgotten@example.com';
+    const cid = `cid_${md5(email).slice(0, 8)}`;
+    const scope = mergeFields(mailchimp())
+      .patch(`/3.0/lists/${LIST}/members/${cid}`)
+      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'));
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(1, 'renamed@example.com');
+    const [result] = await h.push([upsert(c, payloadOf(c), { externalId: cid, state: linkState(email) })]);
+    expect(result).toMatchObject({ status: 'error', error: { kind: 'permanent', code: 'MEMBER_GONE' } });
+    // Only the PATCH went out: nothing was created at the new address.
+    expect(h.ctx.calls).toBe(2);
+    scope.done();
+  });
+
+  it('does not undo an address the subscriber changed in Mailchimp when the CRM’s address did not change', async () => {
+    const cid = 'cid_moved';
+    const scope = mergeFields(mailchimp())
+      .patch(`/3.0/lists/${LIST}/members/${cid}`, (body) => !('email_address' in body))
+      .reply(200, memberAnswer('moved@example.com', { contact_id: cid }));
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(1, 'ada@example.com');
+    const [result] = await h.push([
+      upsert(c, payloadOf(c), {
+        externalId: cid,
+        state: linkState('moved@example.com', { memberId: cid, crmEmail: 'ada@example.com' }),
+      }),
+    ]);
+    expect(okResult(result).state).toMatchObject({ email: 'moved@example.com', crmEmail: 'ada@example.com' });
+    scope.done();
+  });
+
+  it('restores a member crm-sync archived to the status it had, and leaves one archived in Mailchimp archived', async () => {
+    const scope = mergeFields(mailchimp())
+      .patch(`/3.0/lists/${LIST}/members/cid_back`, (body) => body.status === 'subscribed')
+      .reply(200, memberAnswer('back@example.com', { contact_id: 'cid_back' }))
+      .patch(`/3.0/lists/${LIST}/members/cid_kept`, (body) => !('status' in body))
+      .reply(200, memberAnswer('kept@example.com', { contact_id: 'cid_kept', status: 'archived' }));
+    const h = harness({ listId: LIST }, KEY_A);
+    const back = contact(1, 'back@example.com');
+    const kept = contact(2, 'kept@example.com');
+    const results = await h.push([
+      upsert(back, payloadOf(back), {
+        externalId: 'cid_back',
+        state: linkState('back@example.com', {
+          memberId: 'cid_back',
+          status: 'archived',
+          restoreStatus: 'subscribed',
+        }),
+      }),
+      upsert(kept, payloadOf(kept), {
+        externalId: 'cid_kept',
+        state: linkState('kept@example.com', { memberId: 'cid_kept', status: 'archived' }),
+      }),
+    ]);
+    expect(okResult(results[0]).state).toMatchObject({ status: 'subscribed' });
+    expect(okResult(results[1]).state).toMatchObject({ status: 'archived' });
     scope.done();
   });
 
@@ -155,9 +217,9 @@ describe('Mailchimp member requests', () => {
     scope.done();
   });
 
-  it('changes a linked member’s email by PATCHing its old hash, keeping the same member', async () => {
+  it('changes a linked member’s email by PATCHing it at its contact_id, keeping the same member', async () => {
     const scope = mergeFields(mailchimp())
-      .patch(`/3.0/lists/${LIST}/members/${md5('old@example.com')}`, {
+      .patch(`/3.0/lists/${LIST}/members/cid_same`, {
         email_address: 'new@example.com',
         merge_fields: { FNAME: 'Ada', LNAME: 'Lovelace' },
       })
@@ -177,16 +239,19 @@ describe('Mailchimp member requests', () => {
     scope.done();
   });
 
-  it('puts subscriber hashes in paths, so an email or base URL containing “server” is never rewritten', async () => {
+  it('puts contact ids and hashes in paths, never emails, so an address or base URL containing “server” is never rewritten', async () => {
     const email = 'observer@x.com';
     const base = 'http://mailchimp-server.test';
     const scope = mergeFields(mailchimp(KEY_A, base), undefined, 'serverlist')
-      .put(`/3.0/lists/serverlist/members/${md5(email)}`, (body) => body.email_address === email)
+      .patch('/3.0/lists/serverlist/members/cid_1', (body) => body.email_address === email)
       .reply(200, memberAnswer(email));
     const h = harness({ listId: 'serverlist', baseUrl: `${base}/3.0` }, KEY_A);
     const c = contact(1, email);
     const [result] = await h.push([
-      upsert(c, payloadOf(c), { externalId: 'cid', state: { ...linkState(email), listId: 'serverlist' } }),
+      upsert(c, payloadOf(c), {
+        externalId: 'cid_1',
+        state: { ...linkState('old@x.com'), memberId: 'cid_1', listId: 'serverlist' },
+      }),
     ]);
     expect(okResult(result).state).toMatchObject({ email });
     scope.done();

@@ -22,7 +22,7 @@ export const STOCK_FIELDS = [
 export function mergeFields(scope: nock.Scope, fields: unknown[] = STOCK_FIELDS, list = LIST): nock.Scope {
   return scope
     .get(`/3.0/lists/${list}/merge-fields`)
-    .query({ count: '1000' })
+    .query({ count: '1000', offset: '0' })
     .reply(200, { merge_fields: fields, total_items: fields.length });
 }
 

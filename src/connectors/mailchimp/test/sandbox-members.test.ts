@@ -179,6 +179,69 @@ describe('members in the Mailchimp sandbox', () => {
     expect(env.sandbox.member(listId, 'back@example.com')?.status).toBe('unsubscribed');
   });
 
+  it('restores a member crm-sync archived to subscribed when its contact comes back, with its fields', async () => {
+    const { listId, push } = env.audience();
+    const c = contact(1, 'return@example.com');
+    await push([upsert(c)]);
+    const archive = record({
+      operation: 'archive',
+      event: crmEvent('CRM_CONTACT_ARCHIVED', c),
+      entityId: '1',
+      payload: payloadOf(c),
+    });
+    expect((await push([archive]))[0]).toMatchObject({ status: 'ok' });
+    expect(env.sandbox.member(listId, 'return@example.com')?.status).toBe('archived');
+    const [back] = await push([upsert(contact(1, 'return@example.com', { givenName: 'Ret' }))]);
+    expect(okResult(back).state).toMatchObject({ status: 'subscribed' });
+    expect(env.sandbox.member(listId, 'return@example.com')).toMatchObject({
+      status: 'subscribed',
+      merge_fields: { FNAME: 'Ret' },
+    });
+    // Archiving it twice over is not a failure: Mailchimp's 405 for an archived member is reported.
+    expect((await push([archive]))[0]).toMatchObject({ status: 'ok' });
+    expect((await push([archive]))[0]).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('405'),
+    });
+  });
+
+  it('keeps a member that marketing archived in Mailchimp archived, while its fields follow the CRM', async () => {
+    const { listId, push } = env.audience();
+    await push([upsert(contact(1, 'shelved@example.com'))]);
+    env.sandbox.audience(listId).archive('shelved@example.com');
+    const [result] = await push([upsert(contact(1, 'shelved@example.com', { givenName: 'Shel' }))]);
+    expect(okResult(result).state).toMatchObject({ status: 'archived' });
+    expect(env.sandbox.member(listId, 'shelved@example.com')).toMatchObject({
+      status: 'archived',
+      merge_fields: { FNAME: 'Shel' },
+    });
+  });
+
+  it('never adds back a linked member deleted in Mailchimp, not even at the contact’s new address', async () => {
+    const { listId, push } = env.audience();
+    await push([upsert(contact(1, 'forget-me@example.com'))]);
+    env.sandbox.audience(listId).deletePermanently('forget-me@example.com');
+    const [result] = await push([upsert(contact(1, 'new-me@example.com'))]);
+    expect(errorResult(result)).toMatchObject({ kind: 'permanent', code: 'MEMBER_GONE' });
+    expect(env.sandbox.member(listId, 'new-me@example.com')).toBeUndefined();
+  });
+
+  it('follows a member whose address the subscriber changed in Mailchimp, without undoing the change', async () => {
+    const { listId, push } = env.audience();
+    await push([upsert(contact(1, 'first@example.com'))]);
+    const member = env.sandbox.audience(listId).find('first@example.com')!;
+    env.sandbox.audience(listId).changeEmail(member, 'moved@example.com');
+    env.sandbox.setStatus(listId, 'moved@example.com', 'unsubscribed');
+    const [result] = await push([upsert(contact(1, 'first@example.com', { givenName: 'Firs' }))]);
+    expect(okResult(result).state).toMatchObject({ email: 'moved@example.com', status: 'unsubscribed' });
+    expect(env.sandbox.member(listId, 'moved@example.com')).toMatchObject({
+      status: 'unsubscribed',
+      merge_fields: { FNAME: 'Firs' },
+    });
+    // The old address was not re-created as a new, subscribed member.
+    expect(env.sandbox.member(listId, 'first@example.com')).toBeUndefined();
+  });
+
   it('reaches observer@x.com in an audience whose id contains “server”', async () => {
     const { push, listId } = env.audience({}, undefined, 'observerserver');
     const [created] = await push([upsert(contact(1, 'observer@x.com'))]);

@@ -89,9 +89,73 @@ describe('activities, lists and merges in the Mailchimp sandbox', () => {
     results.forEach(okResult);
     // Segments listed, one created, then two member calls of ≤ 500.
     expect(ctx.calls - before).toBe(4);
-    const segment = [...env.sandbox.audience(listId).segments.values()][0];
+    const audience = env.sandbox.audience(listId);
+    const segment = [...audience.segments.values()][0];
     expect(segment?.name).toBe('Active Customers');
-    expect(segment?.members.size).toBe(600);
+    expect(audience.segmentMembers(segment!)).toHaveLength(600);
+  });
+
+  it('finds the segment of a list past the first 1,000 tags instead of creating a second', async () => {
+    const { listId, push, ctx } = env.audience({
+      listTarget: 'segment',
+      lists: [{ crmListId: 12, target: 'Active Customers' }],
+    });
+    const audience = env.sandbox.audience(listId);
+    for (let i = 0; i < 1002; i++) audience.tagNamed(`Campaign ${i}`);
+    const existing = audience.tagNamed('Active Customers');
+    const c = contact(1, 'ada@example.com');
+    await push([upsert(c)]);
+    env.sandbox.traffic.reset();
+    const before = ctx.calls;
+    const [result] = await push([membership('CRM_LIST_MEMBER_ADDED', 12, c)]);
+    okResult(result);
+    expect(env.sandbox.member(listId, 'ada@example.com')?.tags).toEqual([existing]);
+    // Two pages of segments, then the member call: nothing created.
+    expect(env.sandbox.traffic.log.map((e) => `${e.method} ${e.path}`)).toEqual([
+      `GET /lists/${listId}/segments`,
+      `GET /lists/${listId}/segments`,
+      `POST /lists/${listId}/segments/${existing.id}`,
+    ]);
+    expect(ctx.calls - before).toBe(3);
+  });
+
+  it('uses a tag someone created after the segments were read, instead of failing on its name', async () => {
+    const { listId, push } = env.audience({
+      listTarget: 'segment',
+      lists: [
+        { crmListId: 12, target: 'Active Customers' },
+        { crmListId: 13, target: 'Webinar' },
+      ],
+    });
+    const [ada, bob] = [contact(1, 'ada@example.com'), contact(2, 'bob@example.com')];
+    await push([upsert(ada), upsert(bob)]);
+    okResult((await push([membership('CRM_LIST_MEMBER_ADDED', 12, ada)]))[0]);
+    // Marketing tags someone "webinar" in Mailchimp: that is a static segment of that name now.
+    const audience = env.sandbox.audience(listId);
+    audience.setTags(audience.live('bob@example.com'), [{ name: 'webinar', status: 'active' }]);
+    const [result] = await push([membership('CRM_LIST_MEMBER_ADDED', 13, ada)]);
+    expect(okResult(result).state).toMatchObject({ target: 'Webinar', active: true });
+    expect(env.sandbox.member(listId, 'ada@example.com')?.tags.map((t) => t.name)).toEqual([
+      'Active Customers',
+      'webinar',
+    ]);
+  });
+
+  it('reports a replayed segment add as done once the member is seen in the segment', async () => {
+    const { listId, push } = env.audience({
+      listTarget: 'segment',
+      lists: [{ crmListId: 12, target: 'Later' }],
+    });
+    const c = contact(1, 'ada@example.com');
+    await push([upsert(c)]);
+    okResult((await push([membership('CRM_LIST_MEMBER_ADDED', 12, c)]))[0]);
+    env.sandbox.traffic.reset();
+    const [again] = await push([membership('CRM_LIST_MEMBER_ADDED', 12, c)]);
+    expect(okResult(again).state).toMatchObject({ target: 'Later', active: true });
+    // Mailchimp's answer leaves an address already in the segment out, as it does one not in the
+    // audience: the member read tells them apart.
+    expect(env.sandbox.traffic.log.map((e) => e.method)).toEqual(['POST', 'GET']);
+    expect(env.sandbox.member(listId, 'ada@example.com')?.tags.map((t) => t.name)).toEqual(['Later']);
   });
 
   it('retries a list membership whose contact is not in the audience yet', async () => {

@@ -63,7 +63,7 @@ describe('the Mailchimp connector under the sandbox’s limits and faults', () =
     expect(env.sandbox.traffic.maxInWindow(1000)).toBeLessThanOrEqual(8);
   });
 
-  it('turns the sandbox’s 429 into a rate-limited error carrying Retry-After', async () => {
+  it('turns the sandbox’s 429, which has no Retry-After (as Mailchimp’s has none), into a rate-limited error pausing 1 s', async () => {
     env.sandbox.traffic.reset();
     env.sandbox.configure({ perSecond: 2 });
     const { push } = env.audience();
