@@ -4,7 +4,10 @@ import { SandboxProblem } from './problem.js';
  * Fault injection. A rule answers matching requests with an error (problem+json, or a raw body
  * such as the HTML 403 Mailchimp sends when connections pile up) for its next `times` matches,
  * optionally after a delay. Email faults make one address fail wherever it is written, as one
- * bad input inside a good batch.
+ * bad input inside a good batch. A rule with a `path` targets a route, so it also fails the
+ * batch operations (POST /batches) sent to that path, and can target the results download
+ * (`/__sandbox/batch-results/`); a rule without one is about the HTTP exchange itself and
+ * applies to API requests only. `holdBatches(true)` keeps submitted batches `pending`.
  */
 export interface FaultRule {
   method?: string;
@@ -33,6 +36,8 @@ export interface EmailFault {
 export class Faults {
   private rules: (FaultRule & { left: number })[] = [];
   private emails = new Map<string, EmailFault & { left: number }>();
+  /** Batches waiting for `holdBatches(false)`; null while batches may run. */
+  private heldBatches: (() => void)[] | null = null;
 
   add(rule: FaultRule): void {
     this.rules.push({ ...rule, left: rule.times ?? 1 });
@@ -42,16 +47,42 @@ export class Faults {
     this.emails.set(email.trim().toLowerCase(), { ...fault, left: fault.times ?? Number.POSITIVE_INFINITY });
   }
 
+  /** Removes every rule and email fault, and lets held batches run. */
   clear(): void {
     this.rules = [];
     this.emails.clear();
+    this.holdBatches(false);
   }
 
-  /** The rule a request trips, consuming one of its uses. */
-  take(method: string, path: string): FaultRule | undefined {
+  /**
+   * Keeps submitted batches `pending` (to test a client's batch timeout) until called with
+   * false, when the held ones run. A batch already started runs to its end.
+   */
+  holdBatches(hold: boolean): void {
+    if (hold) {
+      this.heldBatches ??= [];
+      return;
+    }
+    const waiting = this.heldBatches ?? [];
+    this.heldBatches = null;
+    for (const release of waiting) release();
+  }
+
+  /** Resolves when batches may run: at once, unless they are held. */
+  batchesMayRun(): Promise<void> {
+    const held = this.heldBatches;
+    return held ? new Promise((resolve) => held.push(resolve)) : Promise.resolve();
+  }
+
+  /**
+   * The rule a request trips, consuming one of its uses. `routedOnly` looks at rules with a
+   * `path` alone: those are the ones that reach batch operations and the results download.
+   */
+  take(method: string, path: string, routedOnly = false): FaultRule | undefined {
     const rule = this.rules.find(
       (r) =>
         r.left > 0 &&
+        (!routedOnly || r.path !== undefined) &&
         (r.method === undefined || r.method.toUpperCase() === method) &&
         (r.path === undefined || (typeof r.path === 'string' ? path.startsWith(r.path) : r.path.test(path))),
     );

@@ -1,5 +1,6 @@
 import type { Audience } from './audience.js';
 import type { Faults } from './faults.js';
+import { SandboxProblem } from './problem.js';
 
 export interface RouteContext {
   audience: Audience;
@@ -25,3 +26,14 @@ export interface Route {
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 export const obj = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** A request body as the routes take it: an object, or {} for none (or a JSON non-object). */
+export function parseJsonObject(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    throw new SandboxProblem(400, 'JSON Parse Error', 'We encountered an unspecified JSON parsing error.');
+  }
+}

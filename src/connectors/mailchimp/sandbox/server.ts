@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Audience, type SandboxStatus } from './audience.js';
+import { BatchRuns, RESULTS_PATH } from './batch-runs.js';
 import { Faults } from './faults.js';
 import { listRoutes } from './list-routes.js';
 import { memberRoutes } from './member-routes.js';
 import type { SandboxMergeField } from './merge-validation.js';
 import { notFound, SandboxProblem } from './problem.js';
-import type { Route } from './route-types.js';
+import { parseJsonObject, type Route } from './route-types.js';
 import { type Limits, Traffic } from './traffic.js';
 
 /**
@@ -16,6 +17,14 @@ import { type Limits, Traffic } from './traffic.js';
  * key, audiences with members, merge fields, tags, notes, events and static segments, problem+json
  * errors, a per-second budget and a 10-connection cap per account (429s), latency, and fault
  * injection. Point a connector at `url` (settings.baseUrl or MAILCHIMP_BASE_URL).
+ *
+ * Batch operations (batch-runs.ts): POST /batches answers `pending` at once; after
+ * `limits.batchDelayMs` (20 ms by default) the operations run through the same routes, outside
+ * the limits and the request log, and GET /batches/{id} then gives a `response_body_url` on this
+ * server (`http://127.0.0.1:PORT/__sandbox/batch-results/<id>-<token>.tar.gz`, no key needed, as
+ * Mailchimp's pre-signed S3 link). `faults.holdBatches(true)` keeps new batches `pending` until
+ * `holdBatches(false)` or `faults.clear()`, to test a client's batch timeout; `batches()` lists
+ * what was submitted.
  *
  * @example
  * const sandbox = createMailchimpSandbox({ limits: { perSecond: 8 } });
@@ -51,7 +60,13 @@ export interface SandboxOptions {
 }
 
 export function createMailchimpSandbox(options: SandboxOptions = {}) {
-  const traffic = new Traffic({ perSecond: null, maxConnections: 10, latencyMs: 0, ...options.limits });
+  const traffic = new Traffic({
+    perSecond: null,
+    maxConnections: 10,
+    latencyMs: 0,
+    batchDelayMs: 20,
+    ...options.limits,
+  });
   const faults = new Faults();
   const accounts = new Map<string, string>();
   const audiences = new Map<string, Audience>();
@@ -89,14 +104,7 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
   async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    if (text.trim() === '') return {};
-    try {
-      const parsed: unknown = JSON.parse(text);
-      return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-    } catch {
-      throw new SandboxProblem(400, 'JSON Parse Error', 'We encountered an unspecified JSON parsing error.');
-    }
+    return parseJsonObject(Buffer.concat(chunks).toString('utf8'));
   }
 
   function route(
@@ -120,12 +128,27 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
     throw notFound();
   }
 
+  const batchRuns = new BatchRuns({
+    dispatch: route,
+    faults,
+    delayMs: () => traffic.limits.batchDelayMs,
+    origin: () => url.replace(/\/3\.0$/, ''),
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const t = performance.now();
     const at = Date.now();
     const method = req.method ?? 'GET';
     const parsedUrl = new URL(req.url ?? '/', 'http://sandbox');
     const path = parsedUrl.pathname.replace(/^\/3\.0/, '');
+    if (method === 'GET' && path.startsWith(RESULTS_PATH)) {
+      // Outside the API, as S3 is: no key, no budget or connection cap; logged without an account.
+      const download = await batchRuns.download(path);
+      res.writeHead(download.status, download.headers).end(download.body);
+      const entry = { t, at, method, path, account: null, status: download.status, inFlight: 0 };
+      traffic.log.push({ ...entry, durationMs: performance.now() - t });
+      return;
+    }
     let account: string | null = null;
     let admitted = false;
     let inFlight = 0;
@@ -163,7 +186,9 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
           );
         }
       } else {
-        const result = route(method, path, account, parsedUrl.searchParams, body);
+        const result =
+          batchRuns.answer(method, path, account, parsedUrl.searchParams, body) ??
+          route(method, path, account, parsedUrl.searchParams, body);
         status = result.status;
         answer = result.body;
       }
@@ -215,6 +240,7 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
     },
 
     async stop(): Promise<void> {
+      batchRuns.stop();
       const s = server;
       server = null;
       if (!s) return;
@@ -222,7 +248,7 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
       await new Promise<void>((resolve) => s.close(() => resolve()));
     },
 
-    /** Changes the per-second budget, connection cap or latency on the fly. */
+    /** Changes the per-second budget, connection cap, latency or batch delay on the fly. */
     configure(limits: Partial<Limits>): void {
       traffic.limits = { ...traffic.limits, ...limits };
     },
@@ -286,6 +312,9 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
       member.status = status;
       member.last_changed = new Date().toISOString();
     },
+
+    /** Every batch submitted (POST /batches): status, operation count, results so far. */
+    batches: () => batchRuns.all(),
 
     stats() {
       const log = traffic.log;

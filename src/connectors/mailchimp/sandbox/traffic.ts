@@ -24,6 +24,12 @@ export interface Limits {
   maxConnections: number;
   /** Added to every answer. */
   latencyMs: number;
+  /**
+   * How long a submitted batch (POST /batches) stays `pending` before its operations run; 0
+   * starts it on the next turn of the event loop. To keep batches pending for as long as a test
+   * needs, use `faults.holdBatches(true)` rather than a large delay.
+   */
+  batchDelayMs: number;
 }
 
 export class Traffic {
