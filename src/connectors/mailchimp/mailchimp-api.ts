@@ -1,11 +1,14 @@
 import type { z } from 'zod';
 import { type ConnectorError, isConnectorError, RetryableError } from '../errors.js';
 import type { ProviderRequest } from '../types.js';
+import { readBatchResults } from './batch-results.js';
 import { type ClassifyOptions, classifyHttpFailure } from './error-table.js';
 import { isHttpLikeError, toHttpFailure } from './http-failure.js';
 import { readAllPages } from './read-pages.js';
 import { redactSecrets } from './redact-secrets.js';
 import {
+  type BatchStatus,
+  BatchStatus as BatchStatusSchema,
   type BatchSubscribeAnswer,
   BatchSubscribeAnswer as BatchSubscribeAnswerSchema,
   ListAnswer,
@@ -22,6 +25,17 @@ import {
   SegmentsAnswer,
 } from './responses.js';
 import type { MailchimpSdk } from './sdk-client.js';
+
+/** One operation of a batch (POST /batches): `path` below /3.0, `body` the JSON as text. */
+export interface BatchOperation {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: string;
+  operation_id: string;
+}
+
+/** A batch operation's outcome: the validated answer, or its classified error. */
+export type OperationOutcome<T> = { ok: true; value: T } | { ok: false; error: ConnectorError };
 
 export interface MemberTag {
   name: string;
@@ -57,6 +71,20 @@ export interface MailchimpApi {
   /** Every page of GET …/segments?type=static (one request each): every tag, too. */
   staticSegments(): Promise<Segment[]>;
   createStaticSegment(name: string): Promise<Segment>;
+  /** POST /batches: Mailchimp runs the operations later, on its side; one request. */
+  submitBatch(operations: BatchOperation[]): Promise<BatchStatus>;
+  /** GET /batches/{id}. */
+  batchStatus(id: string): Promise<BatchStatus>;
+  /**
+   * A finished batch's results, by operation id: each answer validated with `schema` (as a
+   * direct request's would be), each failure classified as a direct request's would be. The
+   * archive link is pre-signed: no credentials are sent to it.
+   */
+  batchOutcomes<S extends z.ZodType>(
+    resultsUrl: string,
+    schema: S,
+    operation: string,
+  ): Promise<Map<string, OperationOutcome<z.infer<S>>>>;
   updateSegmentMembers(
     segmentId: string,
     body: { members_to_add: string[]; members_to_remove: string[] },
@@ -231,6 +259,85 @@ export function createMailchimpApi(deps: {
         () => sdk.lists.createSegment(listId, { name, static_segment: [] }),
         SegmentSchema,
       ),
+    submitBatch: (operations) =>
+      call('batch', onAudience('POST batches'), () => sdk.batches.start({ operations }), BatchStatusSchema),
+    batchStatus: (id) =>
+      call(
+        'read',
+        { operation: 'GET batch', notFound: 'retryable' },
+        () => sdk.batches.status(id),
+        BatchStatusSchema,
+      ),
+    batchOutcomes: async (resultsUrl, schema, operation) => {
+      if (!/^https?:\/\//i.test(resultsUrl))
+        throw new RetryableError(
+          `Mailchimp gave a batch results link that is not http(s): ${resultsUrl.slice(0, 80)}`,
+        );
+      const archive = await request(
+        async () => {
+          let answer: Response;
+          try {
+            // Plain fetch, not the SDK: the link points outside the API (a pre-signed download)
+            // and must not receive the key.
+            answer = await fetch(resultsUrl, { signal: AbortSignal.timeout(sdk.timeout) });
+          } catch (error) {
+            throw new RetryableError(`Mailchimp batch results download failed: ${(error as Error).message}`, {
+              code: 'BATCH_RESULTS_UNREADABLE',
+            });
+          }
+          if (!answer.ok)
+            throw new RetryableError(`Mailchimp batch results download answered ${answer.status}`, {
+              code: 'BATCH_RESULTS_UNREADABLE',
+              status: answer.status,
+            });
+          return Buffer.from(await answer.arrayBuffer());
+        },
+        { kind: 'read' },
+      );
+      let results: Awaited<ReturnType<typeof readBatchResults>>;
+      try {
+        results = await readBatchResults(archive);
+      } catch (error) {
+        throw new RetryableError(`Mailchimp batch results could not be read: ${(error as Error).message}`, {
+          code: 'BATCH_RESULTS_UNREADABLE',
+        });
+      }
+      const outcomes = new Map<string, OperationOutcome<z.infer<typeof schema>>>();
+      for (const result of results) {
+        if (!result.operation_id) continue;
+        let body: unknown;
+        try {
+          body = result.response === '' ? {} : JSON.parse(result.response);
+        } catch {
+          body = undefined;
+        }
+        if (result.status_code >= 400) {
+          // The same classification a direct answer gets: a superagent-shaped failure.
+          const failure = { response: { status: result.status_code, body, text: result.response } };
+          outcomes.set(result.operation_id, {
+            ok: false,
+            error: translate(failure, { operation, notFound: 'permanent' }),
+          });
+          continue;
+        }
+        const parsed = schema.safeParse(body);
+        outcomes.set(
+          result.operation_id,
+          parsed.success
+            ? { ok: true, value: parsed.data }
+            : {
+                ok: false,
+                error: new RetryableError(
+                  `Mailchimp ${operation} (in a batch) gave an answer of unexpected shape`,
+                  {
+                    code: 'UNEXPECTED_ANSWER',
+                  },
+                ),
+              },
+        );
+      }
+      return outcomes;
+    },
     updateSegmentMembers: (segmentId, body) =>
       call(
         'write',

@@ -113,3 +113,23 @@ export const Problem = z.looseObject({
   errors: z.array(z.looseObject({ field: z.string().optional(), message: z.string().optional() })).optional(),
 });
 export type Problem = z.infer<typeof Problem>;
+
+/** A batch operation run (POST /batches, GET /batches/{id}); only what the connector reads. */
+export const BatchStatus = z.looseObject({
+  id: z.string().min(1),
+  status: z.string(),
+  total_operations: z.number().optional(),
+  finished_operations: z.number().optional(),
+  errored_operations: z.number().optional(),
+  /** Set once `status` is `finished`: a link to the results archive, needing no credentials. */
+  response_body_url: z.string().default(''),
+});
+export type BatchStatus = z.infer<typeof BatchStatus>;
+
+/** One operation's outcome in a batch's results archive; `response` is the answer's JSON text. */
+export const BatchOperationResult = z.looseObject({
+  status_code: z.number().int(),
+  operation_id: z.string().nullish(),
+  response: z.string().default(''),
+});
+export type BatchOperationResult = z.infer<typeof BatchOperationResult>;

@@ -39,6 +39,10 @@ export interface MailchimpSdk {
     createSegment(listId: string, body: Record<string, unknown>): Promise<unknown>;
     batchSegmentMembers(body: Record<string, unknown>, listId: string, segmentId: string): Promise<unknown>;
   };
+  batches: {
+    start(body: Record<string, unknown>): Promise<unknown>;
+    status(batchId: string): Promise<unknown>;
+  };
 }
 
 const require = createRequire(import.meta.url);

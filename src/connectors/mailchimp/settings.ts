@@ -39,6 +39,13 @@ export const MailchimpSettings = z
     /** Create merge fields the mapping targets but the audience lacks (type inferred from the value). */
     createMissingMergeFields: z.boolean().default(false),
     requestTimeoutMs: z.number().int().min(1000).max(120_000).default(60_000),
+    /**
+     * Linked members updated in one push from which the updates go as one batch operation run
+     * (POST /batches: one request, then a few status reads) instead of one PATCH each; 0 never.
+     */
+    batchUpdatesFrom: z.number().int().min(0).max(500).default(10),
+    /** How long a batch run may take at Mailchimp before its records are retried. */
+    batchTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
   })
   .strict();
 export type MailchimpSettings = z.infer<typeof MailchimpSettings>;

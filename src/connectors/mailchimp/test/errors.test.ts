@@ -175,10 +175,22 @@ describe('Mailchimp failures', () => {
       .patch(/\/3\.0\/lists\/list1\/members\/cid_\d+$/)
       .times(10)
       .reply(401, problem(401, 'API Key Invalid', 'revoked'), { 'content-type': 'application/problem+json' });
-    const h = harness({ listId: LIST }, KEY_A);
+    // One PATCH each (no batch run), to see the sending stop.
+    const h = harness({ listId: LIST, batchUpdatesFrom: 0 }, KEY_A);
     expect(await thrown(h.push(records))).toMatchObject({ kind: 'auth' });
     // The first ten were in flight together (Mailchimp's connection cap); the rest never left.
     expect(h.ctx.calls).toBe(11);
+    scope.done();
+  });
+
+  it('throws the auth error when the key is rejected on a batch run’s submit', async () => {
+    const records = Array.from({ length: 12 }, (_, i) => linked(i + 1, `m${i}@example.com`));
+    const scope = mergeFields(mailchimp())
+      .post('/3.0/batches')
+      .reply(401, problem(401, 'API Key Invalid', 'revoked'), { 'content-type': 'application/problem+json' });
+    const h = harness({ listId: LIST }, KEY_A);
+    expect(await thrown(h.push(records))).toMatchObject({ kind: 'auth' });
+    expect(h.ctx.calls).toBe(2);
     scope.done();
   });
 

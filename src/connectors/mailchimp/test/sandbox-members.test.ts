@@ -242,6 +242,35 @@ describe('members in the Mailchimp sandbox', () => {
     expect(env.sandbox.member(listId, 'first@example.com')).toBeUndefined();
   });
 
+  it('updates many linked members in one batch run, each answer read back as a direct PATCH’s', async () => {
+    const { listId, push, ctx } = env.audience();
+    const people = Array.from({ length: 30 }, (_, i) => contact(i + 1, `batch${i}@example.com`));
+    for (const result of await push(people.map((c) => upsert(c)))) okResult(result);
+    env.sandbox.audience(listId).deletePermanently('batch7@example.com');
+    env.sandbox.setStatus(listId, 'batch9@example.com', 'unsubscribed');
+    const before = ctx.calls;
+    const results = await push(
+      people.map((c, i) =>
+        upsert(contact(c.id, `batch${i}${i === 3 ? '.new' : ''}@example.com`, { givenName: `B${i}` })),
+      ),
+    );
+    expect(errorResult(results[7])).toMatchObject({ kind: 'permanent', code: 'MEMBER_GONE' });
+    expect(okResult(results[9]).state).toMatchObject({ status: 'unsubscribed' });
+    expect(okResult(results[3]).state).toMatchObject({ email: 'batch3.new@example.com' });
+    expect(results.filter((r) => r.status === 'ok')).toHaveLength(29);
+    expect(env.sandbox.member(listId, 'batch12@example.com')?.merge_fields).toMatchObject({ FNAME: 'B12' });
+    expect(env.sandbox.member(listId, 'batch3@example.com')).toBeUndefined();
+    expect(env.sandbox.member(listId, 'batch9@example.com')).toMatchObject({
+      status: 'unsubscribed',
+      merge_fields: { FNAME: 'B9' },
+    });
+    // One submit, its status reads and one download, instead of 30 PATCHes.
+    const calls = ctx.calls - before;
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(calls).toBeLessThanOrEqual(6);
+    expect(env.sandbox.batches()).toHaveLength(1);
+  });
+
   it('reaches observer@x.com in an audience whose id contains “server”', async () => {
     const { push, listId } = env.audience({}, undefined, 'observerserver');
     const [created] = await push([upsert(contact(1, 'observer@x.com'))]);
