@@ -31,7 +31,9 @@ import {
  * connections), run in a child process so its event loop does not share the engine's.
  * (a) end to end: events on crm-events → members in the sandbox, linked in Postgres;
  * (b) the connector and the shared Redis limiter alone: 500-member pushes as the engine's sync
- *     worker makes them (two in flight: its concurrency is 2 × batchSize), no queues or Postgres.
+ *     worker makes them (two in flight: its concurrency is 2 × batchSize), no queues or Postgres;
+ *     then the same members updated once more, linked (a re-sync after a mapping change), which
+ *     go as batch operation runs.
  * The ceiling is 8 requests × 500 members = 4,000 members/s.
  */
 const LIST_ID = 'benchlist1';
@@ -324,23 +326,68 @@ async function connectorAlone(count: number) {
     );
     const lanes = Number(process.env.BENCH_MAILCHIMP_PUSHES ?? engineLanes);
     let ok = 0;
+    const linked: PushRecord[] = [];
     const started = performance.now();
     await Promise.all(
       Array.from({ length: lanes }, async () => {
         for (let batch = batches.shift(); batch; batch = batches.shift()) {
           const results = await rt.client.push(batch);
-          ok += results.filter((r) => r.status === 'ok').length;
+          results.forEach((result, i) => {
+            if (result.status !== 'ok') return;
+            ok += 1;
+            const created = batch[i]!;
+            // The same contact changed in the CRM, now linked: what a re-sync after a mapping
+            // change sends.
+            linked.push({
+              ...created,
+              payload: { ...created.payload, FNAME: `Changed ${created.entityId}` },
+              externalId: result.externalId ?? null,
+              state: result.state ?? {},
+            });
+          });
         }
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+
+    // (c) The same members updated: linked, so PATCHes, which go as batch operation runs.
+    const updateBatches: PushRecord[][] = [];
+    for (let i = 0; i < linked.length; i += mailchimpConnector.batchSize)
+      updateBatches.push(linked.slice(i, i + mailchimpConnector.batchSize));
+    let updated = 0;
+    const updatesFrom = Date.now();
+    const updateStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let batch = updateBatches.shift(); batch; batch = updateBatches.shift()) {
+          const results = await rt.client.push(batch);
+          updated += results.filter((r) => r.status === 'ok').length;
+        }
+      }),
+    );
+    const updateSeconds = (performance.now() - updateStarted) / 1000;
     stats = await sandbox.stop();
+    const createLog = { ...stats, log: stats.log.filter(([at]) => at < updatesFrom) };
+    const updateLog = stats.log.filter(([at]) => at >= updatesFrom);
+    const routes = (pattern: RegExp) => updateLog.filter(([, route]) => pattern.test(route)).length;
     return {
-      ...summary(count, seconds, stats),
+      ...summary(count, seconds, { ...stats, requests: createLog.log.length }),
       // Equal 500-member batches here, so the members per call are known.
-      steadyMembersPerSecond: steadyMembersPerSecond(stats, count),
+      steadyMembersPerSecond: steadyMembersPerSecond(createLog, count),
       pushesInFlight: lanes,
       okResults: ok,
+      updates: {
+        membersPerSecond: Math.round(updated / updateSeconds),
+        seconds: Number(updateSeconds.toFixed(1)),
+        okResults: updated,
+        requests: updateLog.length,
+        requestsPerMember: Number((updateLog.length / Math.max(1, updated)).toFixed(4)),
+        batchRuns: routes(/^POST \/batches$/),
+        statusReads: routes(/^GET \/batches\//),
+        resultDownloads: routes(/batch-results/),
+        memberPatches: routes(/^PATCH /),
+        rateLimited429s: updateLog.filter(([, , status]) => status === 429).length,
+      },
     };
   } finally {
     if (!stats) sandbox.kill();
