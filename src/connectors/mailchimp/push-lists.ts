@@ -114,11 +114,23 @@ async function settleSegmentChunk(chunk: Resolved[], ctx: PushContext, results: 
     if (!item.member.email) results.set(item.position, { status: 'error', error: notSynced(item.contactId) });
   }
   const outcome = await settle(ctx, async () => {
-    const segmentId = await ctx.segments.idFor(withEmail[0]?.target ?? '', ctx.api);
-    const answer = await ctx.api.updateSegmentMembers(segmentId, {
-      members_to_add: withEmail.filter((i) => i.adding).map((i) => i.member.email as string),
-      members_to_remove: withEmail.filter((i) => !i.adding).map((i) => i.member.email as string),
-    });
+    const target = withEmail[0]?.target ?? '';
+    const update = async () =>
+      ctx.api.updateSegmentMembers(await ctx.segments.idFor(target, ctx.api), {
+        members_to_add: withEmail.filter((i) => i.adding).map((i) => i.member.email as string),
+        members_to_remove: withEmail.filter((i) => !i.adding).map((i) => i.member.email as string),
+      });
+    let answer: Awaited<ReturnType<typeof update>>;
+    try {
+      answer = await update();
+    } catch (error) {
+      // The segment was read earlier and deleted in Mailchimp since (marketing removing the tag):
+      // its 404 would read as a missing audience and pause the integration. Find or make it
+      // again, once; an audience that is really gone fails the read the same way.
+      if (!isConnectorError(error) || error.status !== 404) throw error;
+      ctx.segments.forget();
+      answer = await update();
+    }
     const errors = new Map<string, string>();
     for (const e of answer.errors)
       for (const email of e.email_addresses) errors.set(normalizeEmail(email), e.error);

@@ -9,6 +9,8 @@ import type { MailchimpApi } from './mailchimp-api.js';
 export interface SegmentDirectory {
   /** `via`: the API of the push in progress, so its requests count against that push. */
   idFor(name: string, via?: MailchimpApi): Promise<string>;
+  /** Drops what was read: a segment (a tag) deleted in Mailchimp since is found or made again. */
+  forget(): void;
 }
 
 export function createSegmentDirectory(api: MailchimpApi): SegmentDirectory {
@@ -26,6 +28,9 @@ export function createSegmentDirectory(api: MailchimpApi): SegmentDirectory {
   };
 
   return {
+    forget() {
+      byName = null;
+    },
     async idFor(name, via = api) {
       const key = name.toLowerCase();
       const known = (await load(via)).get(key);

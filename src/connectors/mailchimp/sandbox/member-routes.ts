@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Audience, hashOf, type SandboxStatus, WRITABLE_STATUSES } from './audience.js';
+import { assertMergeFields } from './merge-validation.js';
 import { invalid, notFound } from './problem.js';
 import { obj, type Route, type RouteContext, str } from './route-types.js';
 
@@ -57,6 +58,8 @@ function patchMember({ audience, params, body, faults }: RouteContext) {
   const member = audience.find(params[0] as string);
   if (!member) throw notFound();
   const status = statusOf(body.status, 'status');
+  // A 400 for its merge fields must leave the member as it was: checked before anything changes.
+  assertMergeFields(audience.mergeFields, obj(body.merge_fields), false);
   if (member.status === 'archived' && status) audience.restore(member, status);
   const email = str(body.email_address);
   if (email) {

@@ -83,6 +83,31 @@ describe('Mailchimp collection reads', () => {
     const [result] = await harness(settings, KEY_A).push([added()]);
     okResult(result);
   });
+
+  it('makes a segment again when it was deleted in Mailchimp after being read, instead of pausing the integration', async () => {
+    const h = harness(settings, KEY_A);
+    segmentsPage(0, [{ id: 7, name: 'Active Customers' }], 1);
+    mailchimp()
+      .post(`${SEGMENTS}/7`)
+      .reply(200, { members_added: [{ email_address: EMAIL }], members_removed: [], errors: [] });
+    okResult((await h.push([added()]))[0]);
+    // Marketing deletes the tag; the directory still knows id 7.
+    mailchimp().post(`${SEGMENTS}/7`).reply(404, {
+      title: 'Resource Not Found',
+      status: 404,
+      detail: 'The requested resource could not be found.',
+    });
+    segmentsPage(0, [], 0);
+    mailchimp().post(SEGMENTS, { name: 'Active Customers', static_segment: [] }).reply(200, {
+      id: 8,
+      name: 'Active Customers',
+      type: 'static',
+    });
+    mailchimp()
+      .post(`${SEGMENTS}/8`, { members_to_add: [EMAIL], members_to_remove: [] })
+      .reply(200, { members_added: [{ email_address: EMAIL }], members_removed: [], errors: [] });
+    okResult((await h.push([added()]))[0]);
+  });
 });
 
 describe('Mailchimp segment member answers', () => {

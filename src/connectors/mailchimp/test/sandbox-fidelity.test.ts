@@ -26,6 +26,24 @@ const call = async (method: string, path: string, body?: unknown, base = env.url
 const names = (tags: { name: string }[]) => tags.map((t) => t.name).sort();
 
 describe('the Mailchimp sandbox, where clients assume too much', () => {
+  it('leaves an archived member as it was when a PATCH that would restore it has invalid merge fields', async () => {
+    const { listId } = env.audience();
+    env.sandbox.seedMember(listId, { email: 'kept@example.com', status: 'archived' });
+    const refused = await call('PATCH', `/lists/${listId}/members/kept@example.com`, {
+      status: 'subscribed',
+      merge_fields: { NOPE: 'x' },
+    });
+    expect(refused.status).toBe(400);
+    expect(env.sandbox.member(listId, 'kept@example.com')?.status).toBe('archived');
+    // PATCH updates an archived member's fields and leaves it archived unless a status is sent.
+    const patched = await call('PATCH', `/lists/${listId}/members/kept@example.com`, {
+      merge_fields: { FNAME: 'Kept' },
+    });
+    expect(patched.body).toMatchObject({ status: 'archived', merge_fields: { FNAME: 'Kept' } });
+    const missing = await call('PATCH', `/lists/${listId}/members/nobody@example.com`, { merge_fields: {} });
+    expect(missing.status).toBe(404);
+  });
+
   it('keeps tags and static segments as one: each API sees what the other did', async () => {
     const { listId } = env.audience();
     for (const email of ['ada@example.com', 'bob@example.com'])
