@@ -16,6 +16,15 @@ export function createDb(connectionString: string, max = 10): Db {
 /** Runs `fn` in one transaction; rolls back on any error and rethrows it. */
 export async function withTransaction<T>(db: Db, fn: (client: DbClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  // The pool stops listening for a client's errors while it is checked out. A connection ended
+  // between two statements (a Postgres restart, a failover) would then be an unhandled 'error'
+  // and take the whole process down; here it only fails the transaction (its next statement
+  // fails), and the broken client is destroyed instead of going back to the pool.
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -25,6 +34,7 @@ export async function withTransaction<T>(db: Db, fn: (client: DbClient) => Promi
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(lost);
   }
 }
