@@ -75,6 +75,8 @@ export interface MailchimpApi {
   submitBatch(operations: BatchOperation[]): Promise<BatchStatus>;
   /** GET /batches/{id}. */
   batchStatus(id: string): Promise<BatchStatus>;
+  /** DELETE /batches/{id}: stops a run that has not finished (its operations not yet run). */
+  cancelBatch(id: string): Promise<void>;
   /**
    * A finished batch's results, by operation id: each answer validated with `schema` (as a
    * direct request's would be), each failure classified as a direct request's would be. The
@@ -267,6 +269,13 @@ export function createMailchimpApi(deps: {
         { operation: 'GET batch', notFound: 'retryable' },
         () => sdk.batches.status(id),
         BatchStatusSchema,
+      ),
+    cancelBatch: (id) =>
+      call(
+        'batch',
+        { operation: 'DELETE batch', notFound: 'permanent' },
+        () => sdk.batches.deleteRequest(id),
+        nothing,
       ),
     batchOutcomes: async (resultsUrl, schema, operation) => {
       if (!/^https?:\/\//i.test(resultsUrl))

@@ -3,7 +3,7 @@ import type { PushRecord, PushResult } from '../types.js';
 import { EMAIL_KEY } from './default-mappings.js';
 import { eventNameFor, eventPropertiesFor, noteTextFor } from './event-name.js';
 import { locateMember } from './member-locator.js';
-import type { PushContext } from './push-context.js';
+import { checkAudience, type PushContext } from './push-context.js';
 
 /**
  * CRM_ACTIVITY_CREATED: a NOTE becomes a member note, every other type a member event. The link
@@ -32,19 +32,22 @@ export async function pushActivity(record: PushRecord, ctx: PushContext): Promis
   // for it means it was deleted in Mailchimp, which no retry mends; a 404 for a member found by
   // address alone may be its own sync still on the way (retryable, as classified).
   const ref = member.memberId ?? member.hash;
-  const gone = (error: unknown) =>
-    member.memberId && (error as { status?: number }).status === 404
+  const gone = async (error: unknown) => {
+    // A deleted audience answers 404 for every member too: that is a config error (pause).
+    if (member.memberId && (error as { status?: number }).status === 404) await checkAudience(ctx);
+    return member.memberId && (error as { status?: number }).status === 404
       ? new PermanentError(
           `contact ${activity.contactId}'s Mailchimp member (contact_id ${member.memberId}) is no longer in audience ${ctx.settings.listId} (deleted in Mailchimp)`,
           { code: 'MEMBER_GONE', status: 404 },
         )
       : error;
+  };
 
   if (activity.type === 'NOTE') {
     const note = noteTextFor(activity);
     if (note === '') return { status: 'skipped', reason: 'the note is empty' };
-    const created = await ctx.api.addNote(ref, note).catch((error: unknown) => {
-      throw gone(error);
+    const created = await ctx.api.addNote(ref, note).catch(async (error: unknown) => {
+      throw await gone(error);
     });
     return { status: 'ok', externalId: `note:${created.id}`, state: { ...base, noteId: created.id } };
   }
@@ -57,8 +60,8 @@ export async function pushActivity(record: PushRecord, ctx: PushContext): Promis
       occurred_at: activity.occurredAt,
       is_syncing: !ctx.settings.eventsTriggerAutomations,
     })
-    .catch((error: unknown) => {
-      throw gone(error);
+    .catch(async (error: unknown) => {
+      throw await gone(error);
     });
   return { status: 'ok', externalId: `event:${activity.id}`, state: { ...base, eventName: name } };
 }

@@ -1,7 +1,7 @@
 import type { Contact, Merge } from '../../events/snapshots.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { EMAIL_KEY } from './default-mappings.js';
-import { memberRef, readMemberState } from './link-state.js';
+import { type MemberLinkState, memberRef, readMemberState } from './link-state.js';
 import { locateMember } from './member-locator.js';
 import type { PushContext } from './push-context.js';
 import { subscriberHash } from './subscriber-hash.js';
@@ -64,11 +64,17 @@ export async function archiveContact(
 
 /**
  * The loser of a merge, once the winner is written: its member is archived (per deleteMode)
- * unless it is the winner's own member (same address).
+ * unless it is the winner's own member: the same address, or the same member (two CRM
+ * duplicates linked to one member; the winner may have moved it to a new address just now).
  */
-export async function retireLoser(merge: Merge, winnerHash: string | null, ctx: PushContext): Promise<void> {
+export async function retireLoser(
+  merge: Merge,
+  winner: Pick<MemberLinkState, 'subscriberHash' | 'memberId'> | null,
+  ctx: PushContext,
+): Promise<void> {
   if (ctx.settings.deleteMode === 'ignore') return;
   const loser = await locateMember(ctx, String(merge.loserId), merge.loserEmail);
-  if (!loser || loser.hash === winnerHash) return;
+  if (!loser || loser.hash === winner?.subscriberHash) return;
+  if (loser.memberId && loser.memberId === winner?.memberId) return;
   await removeMember(ctx, loser.memberId ?? loser.hash);
 }

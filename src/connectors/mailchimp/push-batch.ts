@@ -95,10 +95,10 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
     results[position] = result;
     const { event } = write.record;
     if (event.type === 'CRM_CONTACT_MERGED' && result.status === 'ok') {
-      const winnerHash = ctx.states.get(write.record.entityId)?.subscriberHash ?? null;
+      const winner = ctx.states.get(write.record.entityId) ?? null;
       later.push(async () => {
         results[position] = await settle(ctx, async () => {
-          await retireLoser(event.data, winnerHash, ctx);
+          await retireLoser(event.data, winner, ctx);
           return { ...result, mergedFrom: { entityId: String(event.data.loserId) } };
         });
       });

@@ -34,6 +34,18 @@ export interface PushContext {
    * not yet sent get that error without a call.
    */
   fatal: ConnectorError | null;
+  /**
+   * Whether the audience itself is there, read once per push when a member answered 404: a
+   * deleted audience answers 404 for every member, which must pause the integration (config),
+   * not dead-letter each contact as a member deleted in Mailchimp.
+   */
+  audienceCheck?: Promise<void>;
+}
+
+/** Resolves when the audience exists; rejects with its classified error (a config error if gone). */
+export function checkAudience(ctx: PushContext): Promise<void> {
+  ctx.audienceCheck ??= ctx.api.getList().then(() => undefined);
+  return ctx.audienceCheck;
 }
 
 export const failed = (error: unknown): PushResult => ({ status: 'error', error: classifyUnknown(error) });

@@ -84,7 +84,8 @@ export async function pushListMemberships(
       results.set(
         item.position,
         await settle(ctx, async () => {
-          await ctx.api.updateTags(item.member.hash, [
+          // The contact_id when known: it follows the member across address changes.
+          await ctx.api.updateTags(item.member.memberId ?? item.member.hash, [
             { name: item.target, status: item.adding ? 'active' : 'inactive' },
           ]);
           return done(ctx, item);
@@ -159,7 +160,7 @@ async function settleSegmentChunk(chunk: Resolved[], ctx: PushContext, results: 
 async function confirmAdded(ctx: PushContext, item: Resolved): Promise<PushResult> {
   let member: Member;
   try {
-    member = await ctx.api.getMember(item.member.hash);
+    member = await ctx.api.getMember(item.member.memberId ?? item.member.hash);
   } catch (error) {
     if (isConnectorError(error) && error.status === 404) throw notSynced(item.contactId);
     throw error;

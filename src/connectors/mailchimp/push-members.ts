@@ -8,7 +8,7 @@ import { type MemberLinkState, memberRef, memberStateOf, readMemberState } from 
 import type { OperationOutcome } from './mailchimp-api.js';
 import { draftMember, type MemberDraft, missingMergeTags } from './member-draft.js';
 import { planTags } from './member-tags.js';
-import { type PushContext, settle } from './push-context.js';
+import { checkAudience, type PushContext, settle } from './push-context.js';
 import { type BatchStatus, type Member, Member as MemberSchema } from './responses.js';
 import { runPool } from './run-pool.js';
 import { normalizeEmail } from './subscriber-hash.js';
@@ -55,6 +55,8 @@ interface Existing {
   /** What the link remembers of the member; null for one found by its address. */
   linked: MemberLinkState | null;
   owned: string[];
+  /** The CRM contact is active: only then may a member crm-sync archived be restored. */
+  active: boolean;
 }
 
 export async function writeMembers(writes: readonly MemberWrite[], ctx: PushContext): Promise<PushResult[]> {
@@ -96,7 +98,13 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
     byHash.set(draft.hash, position);
     const linked = write.record.externalId ? readMemberState(write.record.state, listId) : null;
     if (linked) {
-      existing.push({ position, draft, linked, owned: linked.tags });
+      existing.push({
+        position,
+        draft,
+        linked,
+        owned: linked.tags,
+        active: write.contact?.status === 'ACTIVE',
+      });
     } else {
       fresh.push({ position, draft });
     }
@@ -129,7 +137,14 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
         );
       } else if (error) {
         const outcome = classifyBatchError(error);
-        if (outcome.outcome === 'exists') existing.push({ position, draft, linked: null, owned: [] });
+        if (outcome.outcome === 'exists')
+          existing.push({
+            position,
+            draft,
+            linked: null,
+            owned: [],
+            active: writes[position]?.contact?.status === 'ACTIVE',
+          });
         else results[position] = { status: 'error', error: outcome.error };
       } else {
         results[position] = {
@@ -159,7 +174,8 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
           })
         : await putExisting(ctx, item);
       let owned = item.owned;
-      if (write.tags !== null) {
+      // An archived member takes no tag changes (Mailchimp answers 404); they follow when it is back.
+      if (write.tags !== null && member.status !== 'archived') {
         const plan = planTags({ desired: write.tags, owned, present: member.tags?.map((t) => t.name) });
         if (plan.changes.length > 0) await ctx.api.updateTags(member.id, plan.changes);
         owned = plan.owned;
@@ -206,14 +222,21 @@ function linkedPatch(item: Existing): Record<string, unknown> {
   const linked = item.linked as MemberLinkState;
   const lastPushed = normalizeEmail(linked.crmEmail ?? linked.email);
   const address = normalizeEmail(item.draft.email) !== lastPushed ? { email_address: item.draft.email } : {};
-  return { ...address, ...fieldsOf(item.draft), ...restoreOf(linked) };
+  return { ...address, ...fieldsOf(item.draft), ...restoreOf(item) };
 }
 
-// Only a member crm-sync archived comes back; one archived in Mailchimp by marketing stays so.
-const restoreOf = (linked: MemberLinkState): { status?: string } =>
-  linked.status === 'archived' && linked.restoreStatus && RESTORABLE.has(linked.restoreStatus)
+// Only a member crm-sync archived comes back, and only for a contact that is active again (a
+// replayed old update of an archived contact must not bring it back); one archived in Mailchimp
+// by marketing stays so.
+const restoreOf = (item: Existing): { status?: string } => {
+  const linked = item.linked;
+  return item.active &&
+    linked?.status === 'archived' &&
+    linked.restoreStatus &&
+    RESTORABLE.has(linked.restoreStatus)
     ? { status: linked.restoreStatus }
     : {};
+};
 
 /**
  * A linked member's write, whether it went alone or in a batch (`first`), and what its failures
@@ -228,11 +251,12 @@ async function writeLinked(ctx: PushContext, item: Existing, first: () => Promis
       // It unsubscribed (or bounced) in Mailchimp before crm-sync archived it, which the link
       // could not know: Mailchimp keeps that through the archive and refuses the old status.
       // Bring the contact back as what it is, unsubscribed, with its fields up to date.
-      if (!restoreOf(linked).status || (error as { code?: string }).code !== COMPLIANCE) throw error;
+      if (!restoreOf(item).status || (error as { code?: string }).code !== COMPLIANCE) throw error;
       return await ctx.api.patchMember(memberRef(linked), { ...linkedPatch(item), status: 'unsubscribed' });
     }
   } catch (error) {
     if ((error as { status?: number }).status !== 404) throw error;
+    await checkAudience(ctx);
     throw new PermanentError(
       `the Mailchimp member linked to this contact (contact_id ${linked.memberId}, last seen as ${linked.email}) is no longer in audience ${linked.listId}: deleted in Mailchimp. crm-sync does not re-create it, so nobody who asked to be forgotten is added back`,
       { code: 'MEMBER_GONE', status: 404 },
@@ -296,6 +320,9 @@ async function waitForBatch(ctx: PushContext, batch: BatchStatus): Promise<Batch
   let pause = FIRST_POLL_MS;
   while (current.status !== 'finished') {
     if (Date.now() + pause > deadline) {
+      // Left running, it could apply these PATCHes after the retries and newer writes have: an
+      // older state over a newer one, or a restore after the contact was archived again.
+      await ctx.api.cancelBatch(batch.id).catch(() => undefined);
       throw new RetryableError(
         `Mailchimp's batch ${batch.id} was still ${current.status} after ${ctx.settings.batchTimeoutMs} ms (settings.batchTimeoutMs)`,
         { code: 'BATCH_TIMEOUT' },

@@ -1,7 +1,7 @@
 import { PermanentError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { type MemberLinkState, memberRef } from './link-state.js';
-import type { PushContext } from './push-context.js';
+import { checkAudience, type PushContext } from './push-context.js';
 
 /**
  * CRM_CONTACT_TAG_ADDED/REMOVED for a linked member: one tags call. A removal only touches a tag
@@ -27,13 +27,16 @@ export async function applyTagEvent(
     return { status: 'skipped', reason: `tag "${tag}" was not set by the CRM, so it is left as it is` };
   }
   const ref = memberRef(linked);
-  const gone = (error: unknown) =>
-    (error as { status?: number }).status === 404
+  const gone = async (error: unknown) => {
+    // A deleted audience answers 404 for every member too: that is a config error (pause).
+    if ((error as { status?: number }).status === 404) await checkAudience(ctx);
+    return (error as { status?: number }).status === 404
       ? new PermanentError(
           `the member ${linked.email} is no longer in audience ${linked.listId} (deleted in Mailchimp)`,
           { code: 'MEMBER_GONE', status: 404 },
         )
       : error;
+  };
   try {
     if (adding && !alreadyOwned) {
       const member = await ctx.api.getMember(ref);
@@ -46,7 +49,7 @@ export async function applyTagEvent(
     }
     await ctx.api.updateTags(ref, [{ name: tag, status: adding ? 'active' : 'inactive' }]);
   } catch (error) {
-    throw gone(error);
+    throw await gone(error);
   }
   const state: MemberLinkState = { ...linked, tags: adding ? [...owned, tag] : owned };
   ctx.states.set(record.entityId, state);

@@ -42,6 +42,7 @@ export interface MailchimpSdk {
   batches: {
     start(body: Record<string, unknown>): Promise<unknown>;
     status(batchId: string): Promise<unknown>;
+    deleteRequest(batchId: string): Promise<unknown>;
   };
 }
 

@@ -103,9 +103,7 @@ export class Audience {
   /** Sets a status the way the API allows; the compliance guard is Mailchimp's, not ours. */
   changeStatus(member: SandboxMember, requested: SandboxStatus): void {
     if (requested === member.status) return;
-    const blocked = member.status === 'unsubscribed' || member.status === 'cleaned';
-    if (requested === 'subscribed' && blocked) throw complianceState(member.email_address);
-    if (requested === 'pending' && member.status === 'cleaned') throw complianceState(member.email_address);
+    this.assertStatusChange(member, requested);
     if (requested === 'pending')
       this.confirmations.push({ email: member.email_address, at: new Date().toISOString() });
     member.status = requested;
@@ -154,7 +152,25 @@ export class Audience {
     this.touch(member);
   }
 
-  changeEmail(member: SandboxMember, email: string): void {
+  /**
+   * Throws what Mailchimp answers when `requested` is not allowed from the member's status (an
+   * archived member: from the status it had before); changes nothing, so a request can be
+   * checked whole before any of it is applied.
+   */
+  assertStatusChange(member: SandboxMember, requested: SandboxStatus): void {
+    const archived = member.status === 'archived';
+    const from = archived ? member.statusBeforeArchive : member.status;
+    if (requested === from) return;
+    const blocked = from === 'unsubscribed' || from === 'cleaned';
+    if (requested === 'subscribed' && blocked) throw complianceState(member.email_address);
+    // A live unsubscribed member may be asked to opt in again (pending); one coming back from the
+    // archive keeps its unsubscribe, and a cleaned address gets no mail at all.
+    if (requested === 'pending' && (from === 'cleaned' || (archived && blocked)))
+      throw complianceState(member.email_address);
+  }
+
+  /** Throws what Mailchimp answers when the member cannot take this address; changes nothing. */
+  assertEmailChange(member: SandboxMember, email: string): void {
     const hash = hashOf(email);
     if (hash === member.id) return;
     if (!EMAIL.test(email))
@@ -162,6 +178,12 @@ export class Audience {
     if (this.forgotten.has(hash)) throw forgotten(email);
     const other = this.members.get(hash);
     if (other && other.status !== 'archived') throw invalid(`${email} is already a list member.`);
+  }
+
+  changeEmail(member: SandboxMember, email: string): void {
+    const hash = hashOf(email);
+    if (hash === member.id) return;
+    this.assertEmailChange(member, email);
     this.members.delete(member.id);
     member.id = hash;
     member.email_address = email;
@@ -187,7 +209,7 @@ export class Audience {
   restore(member: SandboxMember, requested: SandboxStatus): void {
     const kept = member.statusBeforeArchive;
     if (kept === 'unsubscribed' || kept === 'cleaned') {
-      if (requested === 'subscribed' || requested === 'pending') throw complianceState(member.email_address);
+      this.assertStatusChange(member, requested);
       member.status = kept;
     } else {
       member.status = requested;

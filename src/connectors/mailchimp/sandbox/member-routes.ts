@@ -58,14 +58,16 @@ function patchMember({ audience, params, body, faults }: RouteContext) {
   const member = audience.find(params[0] as string);
   if (!member) throw notFound();
   const status = statusOf(body.status, 'status');
-  // A 400 for its merge fields must leave the member as it was: checked before anything changes.
+  // A refused PATCH leaves the member as it was: every part is checked before anything changes.
   assertMergeFields(audience.mergeFields, obj(body.merge_fields), false);
-  if (member.status === 'archived' && status) audience.restore(member, status);
   const email = str(body.email_address);
   if (email) {
     faults.checkEmail(email);
-    audience.changeEmail(member, email);
+    audience.assertEmailChange(member, email);
   }
+  if (status) audience.assertStatusChange(member, status);
+  if (member.status === 'archived' && status) audience.restore(member, status);
+  if (email) audience.changeEmail(member, email);
   audience.updateFields(member, obj(body.merge_fields));
   if (status && member.status !== 'archived') audience.changeStatus(member, status);
   return { status: 200, body: audience.view(member) };

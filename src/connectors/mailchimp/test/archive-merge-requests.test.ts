@@ -111,6 +111,38 @@ describe('Mailchimp merge requests', () => {
     scope.done();
   });
 
+  it('does not archive the loser when both CRM duplicates are linked to the member the winner just moved', async () => {
+    const winner = contact(1, 'moved@example.com');
+    const shared = cid('first@example.com');
+    const scope = mergeFields(mailchimp())
+      .patch(`/3.0/lists/${LIST}/members/${shared}`, (body) => body.email_address === 'moved@example.com')
+      .reply(200, memberAnswer('moved@example.com', { contact_id: shared }));
+    let deleted = false;
+    mailchimp()
+      .delete(`/3.0/lists/${LIST}/members/${shared}`)
+      .optionally()
+      .reply(() => {
+        deleted = true;
+        return [204];
+      });
+    const h = harness({ listId: LIST }, KEY_A);
+    h.links.set('contact:2', { externalId: shared, state: state('first@example.com') });
+    const [result] = await h.push([
+      record({
+        operation: 'merge',
+        event: crmEvent('CRM_CONTACT_MERGED', { winner, loserId: 2, loserEmail: 'first@example.com' }),
+        entityId: '1',
+        payload: payloadOf(winner),
+        externalId: shared,
+        state: state('first@example.com'),
+      }),
+    ]);
+    // No DELETE: archiving the loser's member would archive the winner's.
+    expect(deleted).toBe(false);
+    expect(okResult(result)).toMatchObject({ externalId: shared, mergedFrom: { entityId: '2' } });
+    scope.done();
+  });
+
   it('does not archive the loser when it shares the winner’s address', async () => {
     const winner = contact(1, 'same@example.com');
     const scope = mergeFields(mailchimp())

@@ -93,6 +93,8 @@ describe('Mailchimp batch updates of linked members', () => {
         errored_operations: 1,
         response_body_url: `${RESULTS_HOST}/b1-results.tar.gz?X-Amz-Signature=abc`,
       });
+    // Member 9's 404: the audience is read once to tell a deleted member from a deleted audience.
+    scope.get(`/3.0/lists/${LIST}`).query({ fields: 'id,name' }).reply(200, { id: LIST, name: 'Newsletter' });
     // The pre-signed link must never receive the API key.
     const download = nock(RESULTS_HOST, { badheaders: ['authorization'] })
       .get('/b1-results.tar.gz')
@@ -107,20 +109,24 @@ describe('Mailchimp batch updates of linked members', () => {
         status: i >= 6 ? 'unsubscribed' : 'subscribed',
       });
     expect(errorResult(results[9])).toMatchObject({ kind: 'permanent', code: 'MEMBER_GONE' });
-    // The merge-field read, the submit, two status reads and the download: five, not ten PATCHes.
-    expect(h.ctx.calls).toBe(5);
+    // The merge-field read, the submit, two status reads, the download and the audience read:
+    // six, not ten PATCHes.
+    expect(h.ctx.calls).toBe(6);
     scope.done();
     download.done();
   });
 
-  it('retries every record of a batch Mailchimp has not finished within batchTimeoutMs', async () => {
+  it('cancels a batch Mailchimp has not finished within batchTimeoutMs and retries its records', async () => {
     const updates = Array.from({ length: 3 }, (_, i) => linkedUpdate(i));
     const scope = mergeFields(mailchimp())
       .post('/3.0/batches')
       .reply(200, { id: 'b2', status: 'pending' })
       .get('/3.0/batches/b2')
       .times(2)
-      .reply(200, { id: 'b2', status: 'pending' });
+      .reply(200, { id: 'b2', status: 'pending' })
+      // Stopped, so it cannot apply these updates after their retries (and newer writes) have.
+      .delete('/3.0/batches/b2')
+      .reply(204);
     const h = harness({ listId: LIST, batchUpdatesFrom: 2, batchTimeoutMs: 1000 }, KEY_A);
     const results = await h.push(updates);
     for (const result of results)

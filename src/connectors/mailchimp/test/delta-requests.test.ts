@@ -55,9 +55,8 @@ describe('Mailchimp tag requests', () => {
       status: 'skipped',
       reason: expect.stringContaining('set outside the CRM'),
     });
-    // The link still owns no "vip": the CRM's removal is a no-op, not a call that deletes marketing's tag.
-    const [removed] = await h.push([tagRecord('CRM_CONTACT_TAG_REMOVED', 'vip', [])]);
-    expect(removed).toMatchObject({ status: 'skipped' });
+    // No new link state: the link still owns no "vip", so a later CRM removal cannot delete it.
+    expect(added).not.toHaveProperty('state');
     expect(h.ctx.calls).toBe(1);
     scope.done();
   });
@@ -85,7 +84,11 @@ describe('Mailchimp tag requests', () => {
   it('fails permanently (MEMBER_GONE) when the linked member was deleted in Mailchimp', async () => {
     const scope = mailchimp()
       .post(`/3.0/lists/${LIST}/members/cid_ada/tags`)
-      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'));
+      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'))
+      // The audience is there: it is the member that is gone.
+      .get(`/3.0/lists/${LIST}`)
+      .query({ fields: 'id,name' })
+      .reply(200, { id: LIST, name: 'Newsletter' });
     const h = harness({ listId: LIST }, KEY_A);
     const [result] = await h.push([tagRecord('CRM_CONTACT_TAG_REMOVED', 'vip', ['vip'])]);
     expect(result).toMatchObject({ status: 'error', error: { kind: 'permanent', code: 'MEMBER_GONE' } });
@@ -158,6 +161,9 @@ describe('Mailchimp activity requests', () => {
     const scope = mailchimp()
       .post(`/3.0/lists/${LIST}/members/cid_ada/events`)
       .reply(404, gone)
+      .get(`/3.0/lists/${LIST}`)
+      .query({ fields: 'id,name' })
+      .reply(200, { id: LIST, name: 'Newsletter' })
       .post(`/3.0/lists/${LIST}/members/${md5('new@example.com')}/events`)
       .reply(404, gone);
     const h = harness({ listId: LIST }, KEY_A);

@@ -131,13 +131,44 @@ describe('Mailchimp member requests', () => {
     const cid = `cid_${md5(email).slice(0, 8)}`;
     const scope = mergeFields(mailchimp())
       .patch(`/3.0/lists/${LIST}/members/${cid}`)
-      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'));
+      .reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'))
+      // The audience is there, so it is the member that is gone.
+      .get(`/3.0/lists/${LIST}`)
+      .query({ fields: 'id,name' })
+      .reply(200, { id: LIST, name: 'Newsletter' });
     const h = harness({ listId: LIST }, KEY_A);
     const c = contact(1, 'renamed@example.com');
     const [result] = await h.push([upsert(c, payloadOf(c), { externalId: cid, state: linkState(email) })]);
     expect(result).toMatchObject({ status: 'error', error: { kind: 'permanent', code: 'MEMBER_GONE' } });
-    // Only the PATCH went out: nothing was created at the new address.
-    expect(h.ctx.calls).toBe(2);
+    // The PATCH and the audience read: nothing was created at the new address.
+    expect(h.ctx.calls).toBe(3);
+    scope.done();
+  });
+
+  it('pauses on a deleted audience instead of dead-lettering every linked member as gone', async () => {
+    const gone = problem(404, 'Resource Not Found', 'The requested resource could not be found.');
+    const scope = mergeFields(mailchimp())
+      .patch(/\/3\.0\/lists\/list1\/members\/cid_\d$/)
+      .times(2)
+      .reply(404, gone)
+      .get(`/3.0/lists/${LIST}`)
+      .query({ fields: 'id,name' })
+      .reply(404, gone);
+    const h = harness({ listId: LIST, batchUpdatesFrom: 0 }, KEY_A);
+    const records = [1, 2].map((i) => {
+      const c = contact(i, `p${i}@example.com`);
+      return upsert(c, payloadOf(c), {
+        externalId: `cid_${i}`,
+        state: linkState(`p${i}@example.com`, { memberId: `cid_${i}` }),
+      });
+    });
+    const error = await h.push(records).then(
+      (results) => results.map((r) => (r.status === 'error' ? r.error.kind : r.status)),
+      (thrown: { kind?: string }) => thrown.kind,
+    );
+    // One read of the audience for the whole push, and a config error: the integration pauses.
+    expect(JSON.stringify(error)).toContain('config');
+    expect(JSON.stringify(error)).not.toContain('permanent');
     scope.done();
   });
 
@@ -214,6 +245,26 @@ describe('Mailchimp member requests', () => {
     const [result] = await h.push([upsert(c, payloadOf(c))]);
     // webinar was already on the member (marketing's), so the CRM does not claim it.
     expect(okResult(result).state).toMatchObject({ status: 'cleaned', tags: ['vip'] });
+    scope.done();
+  });
+
+  it('does not restore a member crm-sync archived for an update of a contact that is not active', async () => {
+    const scope = mergeFields(mailchimp())
+      .patch(`/3.0/lists/${LIST}/members/cid_gone`, (body) => !('status' in body))
+      .reply(200, memberAnswer('gone@example.com', { contact_id: 'cid_gone', status: 'archived' }));
+    const h = harness({ listId: LIST }, KEY_A);
+    const c = contact(1, 'gone@example.com', { status: 'ARCHIVED' });
+    const [result] = await h.push([
+      upsert(c, payloadOf(c), {
+        externalId: 'cid_gone',
+        state: linkState('gone@example.com', {
+          memberId: 'cid_gone',
+          status: 'archived',
+          restoreStatus: 'subscribed',
+        }),
+      }),
+    ]);
+    expect(okResult(result).state).toMatchObject({ status: 'archived' });
     scope.done();
   });
 

@@ -42,6 +42,27 @@ describe('the Mailchimp sandbox, where clients assume too much', () => {
     expect(patched.body).toMatchObject({ status: 'archived', merge_fields: { FNAME: 'Kept' } });
     const missing = await call('PATCH', `/lists/${listId}/members/nobody@example.com`, { merge_fields: {} });
     expect(missing.status).toBe(404);
+
+    // Any refused part leaves every part undone: a taken address with a restore,
+    env.sandbox.seedMember(listId, { email: 'taken@example.com', status: 'subscribed' });
+    const taken = await call('PATCH', `/lists/${listId}/members/kept@example.com`, {
+      status: 'subscribed',
+      email_address: 'taken@example.com',
+    });
+    expect(taken.status).toBe(400);
+    expect(env.sandbox.member(listId, 'kept@example.com')?.status).toBe('archived');
+    // and a resubscribe Mailchimp refuses, with an address and fields.
+    env.sandbox.seedMember(listId, { email: 'left@example.com', status: 'unsubscribed' });
+    const refused2 = await call('PATCH', `/lists/${listId}/members/left@example.com`, {
+      status: 'subscribed',
+      email_address: 'left.new@example.com',
+      merge_fields: { FNAME: 'Changed' },
+    });
+    expect(refused2.body).toMatchObject({ status: 400, title: 'Member In Compliance State' });
+    expect(env.sandbox.member(listId, 'left.new@example.com')).toBeUndefined();
+    expect(env.sandbox.member(listId, 'left@example.com')?.merge_fields).not.toMatchObject({
+      FNAME: 'Changed',
+    });
   });
 
   it('keeps tags and static segments as one: each API sees what the other did', async () => {

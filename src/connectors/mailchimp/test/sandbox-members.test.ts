@@ -209,7 +209,10 @@ describe('members in the Mailchimp sandbox', () => {
     const { listId, push } = env.audience();
     await push([upsert(contact(1, 'shelved@example.com'))]);
     env.sandbox.audience(listId).archive('shelved@example.com');
-    const [result] = await push([upsert(contact(1, 'shelved@example.com', { givenName: 'Shel' }))]);
+    // New CRM tags wait: an archived member takes no tag changes.
+    const [result] = await push([
+      upsert(contact(1, 'shelved@example.com', { givenName: 'Shel', tags: ['vip'] })),
+    ]);
     expect(okResult(result).state).toMatchObject({ status: 'archived' });
     expect(env.sandbox.member(listId, 'shelved@example.com')).toMatchObject({
       status: 'archived',
