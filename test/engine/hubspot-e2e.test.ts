@@ -333,9 +333,14 @@ describe('HubSpot through the worker: one invalid email in a batch', () => {
       ids: (r.body as { inputs: { id: string }[] }).inputs.map((i) => i.id),
     }));
     const withBad = upserts.filter((u) => u.ids.includes(refused));
-    expect(withBad).toEqual([
-      { status: 400, ids: expect.arrayContaining([refused, 'person901@example.com']) },
-    ]);
+    expect(withBad).toEqual([{ status: 400, ids: expect.arrayContaining([refused]) }]);
+    // Which good ones shared its batch depends on how the five events fell into batch windows
+    // (under load they may split); each of them went again, without it, and was accepted.
+    const batchmates = withBad[0]!.ids.filter((id) => id !== refused);
+    for (const id of batchmates)
+      expect(upserts.some((u) => u.status === 200 && u.ids.includes(id) && !u.ids.includes(refused))).toBe(
+        true,
+      );
     for (const e of good) expect(contactsWithEmail(e.data.email as string)).toHaveLength(1);
     expect(contactsWithEmail(refused)).toHaveLength(0);
 
