@@ -1,15 +1,9 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { contact, crmEvent, harness, okResult, payloadOf, record } from './fixtures.js';
 import { KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields, problem } from './nock-helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 const cid = (email: string) => `cid_${md5(email).slice(0, 8)}`;
 const state = (email: string) => ({

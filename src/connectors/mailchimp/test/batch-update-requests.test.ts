@@ -1,17 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import nock from 'nock';
 import { pack } from 'tar-stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { contact, crmEvent, errorResult, harness, okResult, payloadOf, record } from './fixtures.js';
 import { KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields, problem } from './nock-helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 const RESULTS_HOST = 'https://mailchimp-api-batch.s3.amazonaws.com';
 

@@ -1,15 +1,10 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { contact, crmEvent, harness, okResult, payloadOf, record } from './fixtures.js';
 import { basic, KEY_A, KEY_B, mailchimp, memberAnswer, mergeFields } from './nock-helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 const create = (id: number, email: string) => {
   const c = contact(id, email);

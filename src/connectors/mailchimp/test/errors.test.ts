@@ -1,16 +1,10 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { isConnectorError } from '../../errors.js';
 import { contact, crmEvent, errorResult, harness, okResult, payloadOf, record } from './fixtures.js';
 import { KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields, problem } from './nock-helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 const create = (id: number, email: string) => {
   const c = contact(id, email);

@@ -1,5 +1,5 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { contact, crmEvent, errorResult, harness, okResult, record } from './fixtures.js';
 import { KEY_A, LIST, mailchimp, md5, memberAnswer } from './nock-helpers.js';
 
@@ -8,13 +8,7 @@ import { KEY_A, LIST, mailchimp, md5, memberAnswer } from './nock-helpers.js';
  * seem to: collections come a page at a time, and a segment update leaves out, without an error,
  * the addresses it did not add.
  */
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 const EMAIL = 'ada@example.com';
 const HASH = md5(EMAIL);

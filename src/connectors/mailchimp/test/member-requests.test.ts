@@ -1,15 +1,10 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { contact, crmEvent, harness, okResult, payloadOf, record } from './fixtures.js';
 import { API, KEY_A, LIST, mailchimp, md5, memberAnswer, mergeFields, problem } from './nock-helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 const upsert = (
   c: ReturnType<typeof contact>,

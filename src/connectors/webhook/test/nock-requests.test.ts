@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { type ConnectorError, RateLimitedError, RetryableError } from '../../errors.js';
 import type { PushResult } from '../../types.js';
 import { USER_AGENT } from '../client.js';
@@ -54,13 +55,7 @@ function errorOf(result: PushResult | undefined): ConnectorError {
   return result.error;
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useStrictNock();
 
 describe('webhook deliveries, request by request', () => {
   it('posts one signed JSON delivery per record with the Standard Webhooks headers', async () => {
