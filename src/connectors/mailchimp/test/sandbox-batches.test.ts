@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BatchOperationResult, createMailchimpSandbox } from '../sandbox/index.js';
+import { sandboxCall } from './sandbox-fixture.js';
 
 /**
  * The sandbox's Batch Operations (POST /batches), spoken to over HTTP as a client would: the
@@ -36,21 +37,8 @@ function audience(apiKey = key) {
   return { listId, ada: seed('ada@example.com'), bob: seed('bob@example.com'), cy: seed('cy@example.com') };
 }
 
-const auth = (apiKey: string) => `Basic ${Buffer.from(`anystring:${apiKey}`).toString('base64')}`;
-
-async function call(method: string, path: string, body?: unknown, apiKey = key) {
-  const answer = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: auth(apiKey), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await answer.text();
-  return {
-    status: answer.status,
-    type: answer.headers.get('content-type'),
-    body: text ? JSON.parse(text) : null,
-  };
-}
+const call = (method: string, path: string, body?: unknown, apiKey = key) =>
+  sandboxCall(url, apiKey, method, path, body);
 
 const patch = (listId: string, ref: string, body: unknown, operation_id?: string) => ({
   method: 'PATCH',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailchimpSandbox } from '../sandbox/index.js';
-import { newKey, startSandbox } from './sandbox-fixture.js';
+import { newKey, sandboxCall, startSandbox } from './sandbox-fixture.js';
 
 /**
  * Where Mailchimp answers differently from what a client might assume, the sandbox answers as
@@ -13,16 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.stop());
 
-const auth = (key: string) => `Basic ${Buffer.from(`any:${key}`).toString('base64')}`;
-const call = async (method: string, path: string, body?: unknown, base = env.url, key = env.key) => {
-  const answer = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: auth(key), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await answer.text();
-  return { status: answer.status, headers: answer.headers, body: text ? JSON.parse(text) : null };
-};
+const call = (method: string, path: string, body?: unknown, base = env.url, key = env.key) =>
+  sandboxCall(base, key, method, path, body);
 const names = (tags: { name: string }[]) => tags.map((t) => t.name).sort();
 
 describe('the Mailchimp sandbox, where clients assume too much', () => {

@@ -34,3 +34,31 @@ export async function startSandbox(limits: Partial<Limits> = {}) {
     stop: () => sandbox.stop(),
   };
 }
+
+/**
+ * A plain HTTP call to a sandbox at `baseUrl` with an API key, as any client would make it (no
+ * SDK in between): status, content type, headers and the parsed JSON body (null when empty).
+ */
+export async function sandboxCall(
+  baseUrl: string,
+  apiKey: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const answer = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`anystring:${apiKey}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await answer.text();
+  return {
+    status: answer.status,
+    type: answer.headers.get('content-type'),
+    headers: answer.headers,
+    body: text ? JSON.parse(text) : null,
+  };
+}

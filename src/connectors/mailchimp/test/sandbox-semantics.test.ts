@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox } from './sandbox-fixture.js';
+import { sandboxCall, startSandbox } from './sandbox-fixture.js';
 
 /**
  * The sandbox itself behaves as Mailchimp documents it, so that tests passing against it mean
@@ -11,22 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => env.stop());
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const answer = await fetch(`${env.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`any:${env.key}`).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await answer.text();
-  return {
-    status: answer.status,
-    type: answer.headers.get('content-type'),
-    body: text ? JSON.parse(text) : null,
-  };
-};
+const call = (method: string, path: string, body?: unknown) =>
+  sandboxCall(env.url, env.key, method, path, body);
 
 describe('the Mailchimp sandbox', () => {
   it('lets batch subscribe with update_existing change an existing member’s status, as documented', async () => {
