@@ -55,7 +55,7 @@ interface Existing {
   /** What the link remembers of the member; null for one found by its address. */
   linked: MemberLinkState | null;
   owned: string[];
-  /** The CRM contact is active: only then may a member crm-sync archived be restored. */
+  /** A linked member's CRM contact is active: only then may a member crm-sync archived be restored. */
   active: boolean;
 }
 
@@ -137,14 +137,9 @@ export async function writeMembers(writes: readonly MemberWrite[], ctx: PushCont
         );
       } else if (error) {
         const outcome = classifyBatchError(error);
+        // Not linked, so never one crm-sync archived: nothing to restore.
         if (outcome.outcome === 'exists')
-          existing.push({
-            position,
-            draft,
-            linked: null,
-            owned: [],
-            active: writes[position]?.contact?.status === 'ACTIVE',
-          });
+          existing.push({ position, draft, linked: null, owned: [], active: false });
         else results[position] = { status: 'error', error: outcome.error };
       } else {
         results[position] = {
