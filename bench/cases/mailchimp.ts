@@ -297,7 +297,7 @@ async function connectorAlone(count: number) {
       updatedAt: new Date(),
     };
     // The engine's own runtime: the same ctx.request (limiter, 429 pause and retry) and mapping.
-    const rt = buildRuntime(integration, credentials, {
+    const rt = await buildRuntime(integration, credentials, {
       db: undefined as never, // only activities, lists and merges look links up
       logger: silentLogger,
       limiters,

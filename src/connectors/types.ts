@@ -200,6 +200,15 @@ export interface ConnectorDefinition<S extends z.ZodType = z.ZodType, C extends 
    * (e.g. a hash of the access token). Must not return the secret itself.
    */
   accountKey(settings: z.infer<S>, credentials: z.infer<C>): string;
+  /**
+   * For providers whose credentials do not name the account (Mailchimp: each user of an account
+   * has API keys of their own, so a digest of one names a user): the provider request that does,
+   * answering the account key to use instead of `accountKey`'s. Null when the settings already
+   * name the account (`accountKey` is then final). The engine runs it when it builds a runtime and
+   * keeps its answer in Redis under `accountKey`'s value; a failure is a `ConnectorError` carrying
+   * no secret, whose kind the engine acts on (docs/rate-limiting.md, "Account keys").
+   */
+  accountLookup?(settings: z.infer<S>, credentials: z.infer<C>): (() => Promise<string>) | null;
   createClient(ctx: ConnectorContext<z.infer<S>, z.infer<C>>): ConnectorClient;
 }
 

@@ -9,6 +9,7 @@ import { markReplayed } from '../store/failures-repo.js';
 import { setIntegrationStatus } from '../store/integrations-repo.js';
 import { pruneProcessedEvents } from '../store/processed-events-repo.js';
 import { redactString } from '../store/redact.js';
+import { createAccountKeyCache } from './account-key.js';
 import { deadLetterSyncJob } from './dead-letter-sync-job.js';
 import { baseUrlsFromEnv } from './integration-runtime.js';
 import { integrationSourceFromDb } from './integration-source.js';
@@ -88,6 +89,7 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
       db,
       logger,
       limiters,
+      accountKeys: createAccountKeyCache(ctx.redis(), prefix, logger),
       baseUrls: baseUrlsFromEnv(env),
     },
     options.refreshMs ?? 2000,

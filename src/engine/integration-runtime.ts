@@ -16,6 +16,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Mappings } from '../mappings/schema.js';
 import type { Db } from '../store/db.js';
 import { findLink } from '../store/links-repo.js';
+import { type AccountKeyCache, resolveAccountKey } from './account-key.js';
 import {
   type CompiledMappings,
   compileIntegrationFilter,
@@ -41,7 +42,14 @@ export interface IntegrationRuntime {
   subscribes(type: EventType): boolean;
   operationFor(type: EventType, entityType: EntityType): Operation | null;
   retry: RetryPolicy;
+  /** Names the provider account whose shared budget `limiter` is (`MAILCHIMP:account-…`). */
+  accountKey: string;
   limiter: AccountLimiter;
+  /**
+   * Set when the account could not be looked up and a fallback key stands in: the registry
+   * rebuilds the runtime after this time (epoch ms), which asks again.
+   */
+  rebuildAt?: number | undefined;
   /**
    * The request function for one push: counts every provider request into `scope.apiCalls`
    * and sends them at the push's priority unless a request says otherwise.
@@ -62,6 +70,8 @@ export interface RuntimeDeps {
   db: Db;
   logger: Logger;
   limiters: { forAccount(accountKey: string, limit: RateLimit): AccountLimiter };
+  /** Where account lookups (`ConnectorDefinition.accountLookup`) are kept; without it each build asks. */
+  accountKeys?: AccountKeyCache | undefined;
   /** Provider base URLs from the environment (HUBSPOT_BASE_URL, …), applied when settings give none. */
   baseUrls?: Partial<Record<string, string | undefined>>;
 }
@@ -88,11 +98,11 @@ export function effectiveRateLimit(
   return override ? { ...connectorLimit, ...override } : connectorLimit;
 }
 
-export function buildRuntime(
+export async function buildRuntime(
   integration: Integration,
   credentials: Record<string, unknown>,
   deps: RuntimeDeps,
-): IntegrationRuntime {
+): Promise<IntegrationRuntime> {
   const connector = getConnector(integration.provider);
   const config = integration.config;
   const settings = parseOrExplain(
@@ -103,7 +113,15 @@ export function buildRuntime(
   );
   const secrets = parseOrExplain(connector.credentials, credentials, 'credentials', integration.key, true);
   const limit = effectiveRateLimit(connector.rateLimit, config.rateLimit);
-  const accountKey = `${integration.provider}:${connector.accountKey(settings, secrets)}`;
+  const logger = deps.logger.child({ integration: integration.key, provider: integration.provider });
+  const { accountKey, retryAt } = await resolveAccountKey({
+    provider: integration.provider,
+    connector,
+    settings,
+    credentials: secrets,
+    cache: deps.accountKeys,
+    logger,
+  });
   const limiter = deps.limiters.forAccount(accountKey, limit);
   const kindLimiters = new Map(
     Object.entries(connector.extraRateLimits ?? {}).map(([kind, l]) => [
@@ -111,7 +129,6 @@ export function buildRuntime(
       deps.limiters.forAccount(`${accountKey}:${kind}`, l),
     ]),
   );
-  const logger = deps.logger.child({ integration: integration.key, provider: integration.provider });
 
   const runtime: IntegrationRuntime = {
     integration,
@@ -128,7 +145,9 @@ export function buildRuntime(
     operationFor: (type, entityType) =>
       resolveOperation(type, entityType, connector.capabilities.push[entityType]),
     retry: { ...DEFAULT_RETRY_POLICY, ...config.retry },
+    accountKey,
     limiter,
+    rebuildAt: retryAt,
     requestFor: (scope) => (call, options) =>
       send(call, options?.priority ?? scope.priority, options?.kind, scope),
     quota: null,

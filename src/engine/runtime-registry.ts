@@ -84,7 +84,9 @@ export class RuntimeRegistry {
 
   private async fromRow(row: Integration): Promise<IntegrationRuntime | null> {
     const entry = await this.entries.get(row.id)?.catch(() => null);
-    if (entry && entry.stamp === row.updatedAt.getTime()) {
+    // A runtime built on a stand-in account key (the lookup failed) is rebuilt to ask again.
+    const due = entry?.runtime.rebuildAt !== undefined && Date.now() >= entry.runtime.rebuildAt;
+    if (entry && entry.stamp === row.updatedAt.getTime() && !due) {
       entry.runtime.integration = row;
       entry.checkedAt = Date.now();
       return entry.runtime;
@@ -100,7 +102,7 @@ export class RuntimeRegistry {
       if (old) await old.runtime.close().catch(() => {});
       if (!loaded) return null;
       try {
-        const runtime = buildRuntime(loaded.integration, loaded.credentials, this.deps);
+        const runtime = await buildRuntime(loaded.integration, loaded.credentials, this.deps);
         return { runtime, stamp: loaded.integration.updatedAt.getTime(), checkedAt: Date.now() };
       } catch (error) {
         this.logger?.error(

@@ -67,7 +67,7 @@ export async function checkConfigFields(
   const now = new Date();
   let rt: IntegrationRuntime | undefined;
   try {
-    rt = buildRuntime(
+    rt = await buildRuntime(
       {
         id: '00000000-0000-0000-0000-000000000000',
         key: config.key,

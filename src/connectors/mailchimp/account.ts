@@ -9,8 +9,17 @@ export function dataCenterOf(apiKey: string): string {
 }
 
 /**
- * Integrations of one Mailchimp account share its rate budget: the data center and a hash
- * prefix of the key identify it without revealing the key.
+ * The rate-budget key of a Mailchimp account, from its `account_id`: the same whether an admin
+ * set `settings.accountId` or the API root named it, so both kinds of integration share it.
+ */
+export function accountKeyForId(accountId: string): string {
+  return `account-${accountId}`;
+}
+
+/**
+ * What names a key's budget until the account is known (or when it cannot be asked): the data
+ * center and a hash prefix of the key, which never reveal it. A key belongs to one user of an
+ * account, so two users' keys get two budgets this way: see account-lookup.ts.
  */
 export function accountKeyOf(credentials: MailchimpCredentials): string {
   const digest = createHash('sha256').update(credentials.apiKey).digest('hex').slice(0, 16);

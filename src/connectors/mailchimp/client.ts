@@ -14,6 +14,7 @@ import { describeMergeFields, explainMissingMergeField } from './field-descripto
 import { createMailchimpApi } from './mailchimp-api.js';
 import { createMergeFieldCatalog } from './merge-field-catalog.js';
 import { pushBatch } from './push-batch.js';
+import { apiKeySecrets } from './redact-secrets.js';
 import { createSdk } from './sdk-client.js';
 import { createSegmentDirectory } from './segment-directory.js';
 import type { MailchimpCredentials, MailchimpSettings } from './settings.js';
@@ -34,7 +35,7 @@ export function createMailchimpClient(
     baseUrl: resolveBaseUrl(settings, credentials, env),
     timeoutMs: settings.requestTimeoutMs,
   });
-  const secrets = [credentials.apiKey, Buffer.from(`user:${credentials.apiKey}`).toString('base64')];
+  const secrets = apiKeySecrets(credentials.apiKey);
   const apiVia = (request: ProviderRequest) =>
     createMailchimpApi({ sdk, listId: settings.listId, request, secrets });
   // Looked up per call, so the engine may wrap or swap its limiter after the client exists.

@@ -1,6 +1,7 @@
 import { EVENT_TYPES } from '../../events/event-types.js';
 import { defineConnector } from '../types.js';
-import { accountKeyOf } from './account.js';
+import { accountKeyForId, accountKeyOf } from './account.js';
+import { mailchimpAccountLookup } from './account-lookup.js';
 import { createMailchimpClient } from './client.js';
 import { mailchimpDefaultMappings } from './default-mappings.js';
 import { MailchimpCredentials, MailchimpSettings } from './settings.js';
@@ -31,6 +32,11 @@ export const mailchimpConnector = defineConnector({
   defaultMappings: mailchimpDefaultMappings,
   // Mailchimp has audience members, not companies.
   defaultEvents: EVENT_TYPES.filter((type) => !type.startsWith('CRM_COMPANY_')),
-  accountKey: (_settings, credentials) => accountKeyOf(credentials),
+  // Mailchimp's limits are per account, and an account's users each have keys of their own: the
+  // account id names the budget, from the settings or asked of the API root (account-lookup.ts);
+  // the key's digest only until it is known.
+  accountKey: (settings, credentials) =>
+    settings.accountId ? accountKeyForId(settings.accountId) : accountKeyOf(credentials),
+  accountLookup: (settings, credentials) => mailchimpAccountLookup(settings, credentials),
   createClient: (ctx) => createMailchimpClient(ctx),
 });

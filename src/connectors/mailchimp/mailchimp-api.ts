@@ -7,6 +7,7 @@ import { isHttpLikeError, toHttpFailure } from './http-failure.js';
 import { readAllPages } from './read-pages.js';
 import { redactSecrets } from './redact-secrets.js';
 import {
+  ApiRootAnswer,
   type BatchStatus,
   BatchStatus as BatchStatusSchema,
   type BatchSubscribeAnswer,
@@ -51,6 +52,8 @@ export interface MemberTag {
  */
 export interface MailchimpApi {
   listId: string;
+  /** GET /?fields=account_id: the account the key belongs to (what its rate budget is per). */
+  getAccountId(): Promise<string>;
   getList(): Promise<{ id: string; name: string }>;
   /** Every page of GET …/merge-fields (one request each). */
   getMergeFields(): Promise<MergeField[]>;
@@ -154,6 +157,15 @@ export function createMailchimpApi(deps: {
 
   return {
     listId,
+    getAccountId: async () => {
+      const root = await call(
+        'read',
+        { operation: 'GET API root', notFound: 'config' },
+        () => sdk.root.getRoot({ fields: ['account_id'] }),
+        ApiRootAnswer,
+      );
+      return root.account_id;
+    },
     getList: () =>
       call(
         'read',

@@ -15,3 +15,8 @@ export function redactSecrets<T>(value: T, secrets: readonly string[]): T {
   };
   return scrub(value) as T;
 }
+
+/** What must never leave in an error or a log line: the API key, and its Basic-auth form. */
+export function apiKeySecrets(apiKey: string): string[] {
+  return [apiKey, Buffer.from(`user:${apiKey}`).toString('base64')];
+}

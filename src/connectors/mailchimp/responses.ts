@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MailchimpAccountId } from './settings.js';
 
 /**
  * The parts of Mailchimp's answers this connector relies on (Marketing API 3.0). Loose objects:
@@ -78,6 +79,13 @@ export const MergeFieldsAnswer = z.looseObject({
   merge_fields: z.array(MergeField),
   total_items: z.number().optional(),
 });
+
+/**
+ * GET / with `fields=account_id` (API Root,
+ * https://mailchimp.com/developer/marketing/api/root/list-api-root-resources/): the account the
+ * key belongs to. Not `login_id`, which names the key's user and is the same in all their accounts.
+ */
+export const ApiRootAnswer = z.looseObject({ account_id: MailchimpAccountId });
 
 export const ListAnswer = z.looseObject({ id: z.string(), name: z.string() });
 

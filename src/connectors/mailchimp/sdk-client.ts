@@ -22,6 +22,9 @@ export interface MailchimpSdk {
   basePath: string;
   timeout: number;
   setConfig(config: { apiKey: string }): void;
+  root: {
+    getRoot(opts?: { fields?: string[] }): Promise<unknown>;
+  };
   lists: {
     getList(listId: string, opts?: { fields?: string[] }): Promise<unknown>;
     getListMergeFields(listId: string, opts?: { count?: number; offset?: number }): Promise<unknown>;

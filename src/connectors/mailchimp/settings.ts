@@ -1,6 +1,14 @@
 import { z } from 'zod';
 
 /**
+ * A Mailchimp account id, as the API root (`GET /3.0/`) names it: `8d3a3db4d97663a9074efcc16`.
+ * It goes into rate-limiter keys, so nothing but letters, digits, `_` and `-`.
+ */
+export const MailchimpAccountId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,100}$/, 'a Mailchimp account id such as "8d3a3db4d97663a9074efcc16"');
+
+/**
  * What an admin configures for one Mailchimp integration (one audience of one account).
  * Defaults are the safe choice: no permanent deletion, no merge fields created behind anyone's back.
  */
@@ -10,6 +18,11 @@ export const MailchimpSettings = z
     listId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a Mailchimp audience id such as "a1b2c3d4e5"'),
     /** API root including `/3.0`; else MAILCHIMP_BASE_URL; else the API key's data center. */
     baseUrl: z.url({ protocol: /^https?$/ }).nullish(),
+    /**
+     * The account the API key belongs to (`account_id` of GET /3.0/): names the account's shared
+     * rate budget without asking Mailchimp. Without it the connector asks once per key.
+     */
+    accountId: MailchimpAccountId.optional(),
     /** Status a member gets when the push creates them; an existing member's status is never changed. */
     statusIfNew: z.enum(['subscribed', 'pending', 'transactional']).default('subscribed'),
     /** What an archived or deleted CRM contact does to its member; `delete` is irreversible. */

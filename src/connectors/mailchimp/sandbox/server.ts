@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -14,9 +15,10 @@ import { type Limits, Traffic } from './traffic.js';
 
 /**
  * A loopback Mailchimp Marketing API 3.0 for tests, the demo and the benchmark: accounts by API
- * key, audiences with members, merge fields, tags, notes, events and static segments, problem+json
- * errors, a per-second budget and a 10-connection cap per account (429s), latency, and fault
- * injection. Point a connector at `url` (settings.baseUrl or MAILCHIMP_BASE_URL).
+ * key (several keys may share one, and GET /3.0/ names its `account_id`), audiences with members,
+ * merge fields, tags, notes, events and static segments, problem+json errors, a per-second budget
+ * and a 10-connection cap per account (429s), latency, and fault injection. Point a connector at
+ * `url` (settings.baseUrl or MAILCHIMP_BASE_URL).
  *
  * Batch operations (batch-runs.ts): POST /batches answers `pending` at once; after
  * `limits.batchDelayMs` (20 ms by default) the operations run through the same routes, outside
@@ -29,8 +31,10 @@ import { type Limits, Traffic } from './traffic.js';
  * @example
  * const sandbox = createMailchimpSandbox({ limits: { perSecond: 8 } });
  * const { url } = await sandbox.start();
- * sandbox.addAccount('key-us1');
+ * sandbox.addAccount('key-us1', 'acme');
  * sandbox.addAudience({ id: 'list1', apiKey: 'key-us1' });
+ * // Another user's key of the same account: the same audiences, budget and account_id.
+ * sandbox.addAccount('other-key-us1', 'acme');
  */
 export type MergeFieldSeed = Omit<SandboxMergeField, 'merge_id' | 'public' | 'default_value'>;
 
@@ -68,7 +72,10 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
     ...options.limits,
   });
   const faults = new Faults();
+  /** API key → account name; several keys may share an account, as several users' keys do. */
   const accounts = new Map<string, string>();
+  /** Account name → its `account_id` (GET /3.0/). */
+  const accountIds = new Map<string, string>();
   const audiences = new Map<string, Audience>();
   let server: Server | null = null;
   let url = '';
@@ -116,6 +123,10 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
   ) {
     if (path === '/ping' || path === '/ping/')
       return { status: 200, body: { health_status: "Everything's Chimpy!" } };
+    if (path === '' || path === '/') {
+      if (method !== 'GET') throw notFound();
+      return { status: 200, body: onlyFields(apiRoot(account), query) };
+    }
     for (const r of routes) {
       const match = r.method === method ? r.pattern.exec(path) : null;
       if (!match) continue;
@@ -126,6 +137,20 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
       return r.handle({ audience: list, params, query, body, faults });
     }
     throw notFound();
+  }
+
+  /** GET / (API Root): the account the key belongs to, the parts of it a client may read. */
+  function apiRoot(account: string) {
+    const owned = [...audiences.values()].filter((a) => a.account === account);
+    return {
+      account_id: accountIds.get(account),
+      account_name: account,
+      email: `owner@${account.replace(/[^A-Za-z0-9-]/g, '-')}.example.com`,
+      role: 'owner',
+      pricing_plan_type: 'monthly',
+      total_subscribers: owned.reduce((n, a) => n + a.members.size, 0),
+      _links: [],
+    };
   }
 
   const batchRuns = new BatchRuns({
@@ -253,10 +278,24 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
       traffic.limits = { ...traffic.limits, ...limits };
     },
 
-    /** Registers an API key; its requests belong to the account `name`. */
-    addAccount(apiKey: string, name = apiKey.slice(-8)): string {
+    /**
+     * Registers an API key; its requests belong to the account `name` (another key of the same
+     * `name` is another user's key of that account). GET /3.0/ answers the account's
+     * `account_id`: `accountId`, else one derived from the name.
+     */
+    addAccount(apiKey: string, name = apiKey.slice(-8), accountId?: string): string {
+      const id = accountId ?? createHash('sha256').update(name).digest('hex').slice(0, 25);
+      const known = accountIds.get(name);
+      if (known !== undefined && known !== id)
+        throw new Error(`sandbox account ${name} already has the account id ${known}`);
+      accountIds.set(name, id);
       accounts.set(apiKey, name);
       return name;
+    },
+
+    /** The `account_id` GET /3.0/ answers for an account name. */
+    accountIdOf(name: string): string | undefined {
+      return accountIds.get(name);
     },
 
     addAudience(input: {
@@ -330,3 +369,11 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
 }
 
 export type MailchimpSandbox = ReturnType<typeof createMailchimpSandbox>;
+
+/** Mailchimp's `fields` query: a comma-separated list of the top-level fields to answer. */
+function onlyFields(body: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
+  const fields = query.get('fields');
+  if (!fields) return body;
+  const wanted = new Set(fields.split(',').map((f) => f.trim()));
+  return Object.fromEntries(Object.entries(body).filter(([k]) => wanted.has(k)));
+}

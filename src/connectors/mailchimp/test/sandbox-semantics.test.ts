@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxCall, startSandbox } from './sandbox-fixture.js';
+import { newKey, sandboxCall, startSandbox } from './sandbox-fixture.js';
 
 /**
  * The sandbox itself behaves as Mailchimp documents it, so that tests passing against it mean
@@ -92,6 +92,29 @@ describe('the Mailchimp sandbox', () => {
       { field: 'BIRTHDAY', message: 'Please enter a month and day (MM/DD)' },
       { field: 'NOPE', message: 'This merge field does not exist in the audience' },
     ]);
+  });
+
+  it('names the account at the API root, the same for every key of it, with only the fields asked for', async () => {
+    const { listId } = env.audience();
+    const colleague = newKey();
+    env.sandbox.addAccount(colleague, 'acme');
+    const other = newKey();
+    env.sandbox.addAccount(other, 'globex', 'globex0id');
+
+    const mine = await call('GET', '/');
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({
+      account_id: expect.stringMatching(/^[0-9a-f]{25}$/),
+      account_name: 'acme',
+    });
+    const theirs = await sandboxCall(env.url, colleague, 'GET', '/?fields=account_id');
+    expect(theirs.body).toEqual({ account_id: mine.body.account_id });
+    expect((await sandboxCall(env.url, other, 'GET', '/?fields=account_id')).body).toEqual({
+      account_id: 'globex0id',
+    });
+    // One account: the colleague's key reaches the same audiences.
+    expect((await sandboxCall(env.url, colleague, 'GET', `/lists/${listId}`)).status).toBe(200);
+    expect(() => env.sandbox.addAccount(newKey(), 'globex', 'another0id')).toThrow(/already has/);
   });
 
   it('rejects an unknown key with 401 and counts the most requests in any window', async () => {
