@@ -164,6 +164,13 @@ export interface ConnectorClient {
    * pipeline's CPU (docs/benchmarks.md).
    */
   push(batch: PushRecord[], request?: ProviderRequest): Promise<PushResult[]>;
+  /**
+   * Reads ahead what the first push would otherwise wait for (Mailchimp: the audience's merge
+   * fields), so that a burst's first batch does not pay for it. Called by the sync worker, once per
+   * runtime; its requests go through `ctx.request` and belong to no push. A failure is only
+   * logged: the first push reads what it needs itself.
+   */
+  warmUp?(): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -51,6 +51,8 @@ export class SyncWorkers {
   private readonly stateBatchers = new Map<string, MicroBatcher<SyncJobItemInput, undefined>>();
   /** Integrations whose jobs this process put aside while they were paused, and since when. */
   private readonly pausedBacklog = new Map<string, number>();
+  /** Runtimes whose connector was asked to read ahead (a rebuilt runtime is a new object). */
+  private readonly warmed = new WeakSet<IntegrationRuntime>();
   /** Dead letters being written for failed jobs; close() waits for them. */
   private readonly failedJobs: { settled(): Promise<void> }[] = [];
 
@@ -139,6 +141,7 @@ export class SyncWorkers {
   submit(rt: IntegrationRuntime, item: SyncItem): Promise<SyncOutcome> {
     let batcher = this.batchers.get(rt);
     if (!batcher) {
+      this.warmUp(rt);
       const windowMs = rt.connector.batchWindowMs ?? 20;
       batcher = new MicroBatcher<SyncItem, SyncOutcome>({
         maxSize: rt.connector.batchSize,
@@ -156,6 +159,25 @@ export class SyncWorkers {
       this.allBatchers.add(batcher);
     }
     return batcher.add(item);
+  }
+
+  /**
+   * Lets the connector read ahead what its first push needs, while nothing waits for it: when the
+   * integration's worker starts, and when a rebuilt runtime gets its first record. Mailchimp's
+   * merge fields read inside a burst's first push cost that push a round trip and a slot of the
+   * account's budget (one request every 132 ms at 8/s): its first batch left about 0.2 s later.
+   */
+  private warmUp(rt: IntegrationRuntime): void {
+    if (this.warmed.has(rt) || !rt.client.warmUp || rt.integration.status !== 'active') return;
+    this.warmed.add(rt);
+    rt.client
+      .warmUp()
+      .catch((error: unknown) =>
+        this.deps.logger.warn(
+          { integration: rt.integration.key, err: (error as Error).message },
+          'could not read ahead for the first push; it will read what it needs itself',
+        ),
+      );
   }
 
   /** Whether the integration's queue holds jobs that are ready, or due within `ms`. */
@@ -192,6 +214,7 @@ export class SyncWorkers {
       if (this.workers.has(integration.id)) continue;
       const rt = await this.deps.registry.get(integration.id).catch(() => null);
       if (!rt) continue;
+      this.warmUp(rt);
       const concurrency = Math.min(200, Math.max(16, Math.ceil((rt.connector.batchSize * 4) / 10)));
       const worker = new Worker(syncQueueName(integration.id), this.deps.processor, {
         connection: this.deps.connection(),

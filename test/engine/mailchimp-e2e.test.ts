@@ -146,6 +146,14 @@ afterAll(async () => {
 });
 
 describe('Mailchimp end to end through the worker', () => {
+  it('reads the merge fields ahead, when the sync worker starts, so the first push does not wait for them', async () => {
+    const isRead = (e: { method: string; path: string }) =>
+      e.method === 'GET' && e.path === `/lists/${LIST}/merge-fields`;
+    await waitFor('the merge-field read-ahead', () => sandbox.traffic.log.some(isRead));
+    const log = sandbox.traffic.log;
+    expect(log.slice(0, log.findIndex(isRead)).filter((e) => e.path.includes('/members'))).toEqual([]);
+  });
+
   it('creates a member with its merge fields and CRM tags, linked to the member contact_id', async () => {
     const c = await createContact({ tags: ['vip'], properties: { plan: 'Pro', seats: '12' } });
     expect(member(c.email)).toMatchObject({
@@ -299,10 +307,13 @@ describe('Mailchimp end to end through the worker', () => {
       `SELECT coalesce(sum(api_calls), 0)::int AS calls FROM crm_sync.sync_log WHERE integration_id = $1`,
       [integrationId],
     );
-    // The account lookup (GET /3.0/, once per key, when the runtime is built) is no push's request.
+    // Not a push's requests: the account lookup (GET /3.0/, once per key, when the runtime is
+    // built) and the sync worker's read-ahead of the merge fields (the first read of them).
     const lookups = log.filter((e) => e.method === 'GET' && e.path === '/');
     expect(lookups).toHaveLength(1);
-    expect(rows[0].calls).toBe(log.length - lookups.length);
+    const readAhead = log.find((e) => e.method === 'GET' && e.path === `/lists/${LIST}/merge-fields`);
+    expect(readAhead).toBeDefined();
+    expect(rows[0].calls).toBe(log.length - lookups.length - 1);
     expect(log.length).toBeGreaterThan(1);
     expect(log.filter((e) => e.account !== 'acme')).toEqual([]);
     expect(log.filter((e) => e.status >= 400 && e.status !== 404)).toEqual([]);

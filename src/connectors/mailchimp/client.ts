@@ -58,6 +58,11 @@ export function createMailchimpClient(
       return describeMergeFields(await api.getMergeFields());
     },
 
+    // The catalog is kept per client: every push formats its merge fields with it.
+    async warmUp() {
+      await catalog.get();
+    },
+
     explainMissingField: (entityType, target) =>
       entityType === 'contact' ? explainMissingMergeField(target, settings) : undefined,
 
