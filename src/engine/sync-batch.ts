@@ -2,6 +2,7 @@ import { type ConnectorError, classifyUnknown } from '../connectors/errors.js';
 import { LIST_TARGET_KEY, type Operation, type PushRecord, type PushResult } from '../connectors/types.js';
 import type { CrmEvent } from '../events/envelope.js';
 import type { Logger } from '../logging/logger.js';
+import { countSyncedRecords } from '../metrics/sync-metrics.js';
 import type { Db } from '../store/db.js';
 import { recordFailure } from '../store/failures-repo.js';
 import {
@@ -308,6 +309,7 @@ async function syncRound(
   await saveSyncedLinks(deps.db, integrationId, linkWrites);
   await saveLinkErrors(deps.db, integrationId, linkErrors);
   await appendSyncLog(deps.db, log);
+  countSyncedRecords(rt.integration.key, log);
   if (pause) await deps.pauseIntegration(pause.reason, pause.untilMs);
   if (newIds.length > 0 && deps.onNewExternalIds) await deps.onNewExternalIds(newIds);
   return outcomes;
@@ -344,13 +346,12 @@ export async function logSuperseded(
     rt.integration.id,
     items.map((i) => i.ref),
   );
-  await appendSyncLog(
-    deps.db,
-    items.map((item) => {
-      const link = links.get(linkKey(item.ref.entityType, item.ref.entityId));
-      return logEntry(rt, item, 'skip', 'skipped', 0, 'superseded', link?.externalId);
-    }),
-  );
+  const log = items.map((item) => {
+    const link = links.get(linkKey(item.ref.entityType, item.ref.entityId));
+    return logEntry(rt, item, 'skip', 'skipped', 0, 'superseded', link?.externalId);
+  });
+  await appendSyncLog(deps.db, log);
+  countSyncedRecords(rt.integration.key, log);
 }
 
 /**

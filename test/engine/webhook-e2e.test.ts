@@ -3,6 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookDelivery } from '../../src/connectors/webhook/delivery.js';
 import type { SandboxMessage } from '../../src/connectors/webhook/sandbox/webhook-sandbox.js';
 import type { IntegrationConfigInput } from '../../src/integrations/schema.js';
+import { metricsRegistry } from '../../src/metrics/registry.js';
+import { syncedRecordCount } from '../../src/metrics/sync-metrics.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -119,6 +121,35 @@ describe('the sync engine, end to end through a signed webhook', () => {
     );
     expect(deliveriesFor(id)).toHaveLength(1);
     expect(await linkOf(id)).toMatchObject({ last_version: 2 });
+  });
+
+  it('counts each record attempt in crm_sync_records_total, once it is logged', async () => {
+    // An integration of its own organization, so no other test's records reach its counter.
+    await h.applyIntegration(hooks({ key: 'hooks-counted', organizationId: 'org_counted' }));
+    const id = nextContact++;
+    const inOrg = (e: ReturnType<typeof contactEvent>) => ({ ...e, organizationId: 'org_counted' });
+    await h.publish(inOrg(contactEvent({ type: 'CRM_CONTACT_CREATED', contactId: id, version: 1 })));
+    await waitFor(
+      'the success to be counted',
+      async () => (await syncedRecordCount('hooks-counted', 'success')) === 1,
+    );
+    // Unchanged mapped payload: skipped, no delivery.
+    await h.publish(inOrg(contactEvent({ contactId: id, version: 2, data: { phone: '+44 20 7946 0000' } })));
+    await waitFor(
+      'the skip to be counted',
+      async () => (await syncedRecordCount('hooks-counted', 'skipped')) === 1,
+    );
+    const { rows } = await h.ctx.db.query(
+      `SELECT result, count(*)::int AS n FROM crm_sync.sync_log l JOIN crm_sync.integrations i ON i.id = l.integration_id
+        WHERE i.key = 'hooks-counted' GROUP BY result ORDER BY result`,
+    );
+    expect(rows).toEqual([
+      { result: 'skipped', n: 1 },
+      { result: 'success', n: 1 },
+    ]);
+    expect(await syncedRecordCount('hooks-counted', 'success')).toBe(1);
+    const exposed = await metricsRegistry.getSingleMetricAsString('crm_sync_records_total');
+    expect(exposed).toContain('crm_sync_records_total{integration="hooks-counted",result="success"} 1');
   });
 
   it('delivers the last of 20 rapid updates, in far fewer than 20 deliveries', async () => {
