@@ -8,6 +8,7 @@ import { type AppContext, createAppContext } from '../src/app/context.js';
 import { loadEnv } from '../src/config/env.js';
 import { createEngine, type Engine, type EngineOptions } from '../src/engine/engine.js';
 import { jobIdFor } from '../src/events/job-id.js';
+import { publishCrmEvent } from '../src/events/publish.js';
 import { IntegrationConfig, type IntegrationConfigInput } from '../src/integrations/schema.js';
 import { createLogger, silentLogger } from '../src/logging/logger.js';
 import { createCredentialsCipher } from '../src/store/credentials-cipher.js';
@@ -220,8 +221,10 @@ export async function waitForSyncWorker(stack: BenchStack, integrationId: string
 }
 
 /**
- * Adds `count` contact-created events to `crm-events` the way the CRM would in bulk: `addBulk`
- * in slices of 1,000, job id = event id. `onEvent` sees each event as it is published.
+ * Adds `count` contact-created events to `crm-events` in bulk: `addBulk` in slices of 1,000, job
+ * id = event id, the fastest way to fill a backlog before a measurement. Each slice is one Redis
+ * transaction (about 50 ms of Redis time), so it is not how a live CRM publishes (see
+ * `publishOneByOne`). `onEvent` sees each event as it is published.
  */
 export async function publishContactCreates(
   queue: Queue,
@@ -233,6 +236,29 @@ export async function publishContactCreates(
     if (onEvent) for (const e of slice) onEvent(e);
     await queue.addBulk(slice.map((e) => ({ name: e.type, data: e, opts: { jobId: jobIdFor(e.id) } })));
   }
+}
+
+/**
+ * Publishes `count` contact-created events the way the CRM backend does (CONTRACT §1): one
+ * `publishCrmEvent` per event, `lanes` of them in flight (request handlers publishing at once).
+ * `onEvent` sees each event, with its index, as it is published.
+ */
+export async function publishOneByOne(
+  queue: Queue,
+  count: number,
+  lanes: number,
+  onEvent?: (event: ReturnType<typeof contactCreated>, index: number) => void,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(lanes, count) }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const event = contactCreated(i);
+        onEvent?.(event, i);
+        await publishCrmEvent(queue, event);
+      }
+    }),
+  );
 }
 
 /**
@@ -283,9 +309,10 @@ export async function deleteBenchKeys(redis: Redis, prefix: string): Promise<voi
  * 1,000) and resolves with each event's `occurredAt` and the CPU seconds the publisher spent,
  * once the last slice is on the queue.
  */
-export async function startPublisher(
-  stack: BenchStack,
-): Promise<{ publish(count: number): Promise<{ occurredAt: number[]; cpuSeconds: number }> }> {
+export async function startPublisher(stack: BenchStack): Promise<{
+  /** `one-by-one`: as a live CRM publishes (`publishOneByOne`); `bulk`: fills a backlog fast. */
+  publish(count: number, how?: 'one-by-one' | 'bulk'): Promise<{ occurredAt: number[]; cpuSeconds: number }>;
+}> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/publisher.ts'], {
     env: { ...process.env, ...stack.env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -300,9 +327,9 @@ export async function startPublisher(
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   await until('the publisher process', async () => out.includes('publisher ready\n'), 30_000);
   return {
-    async publish(count) {
+    async publish(count, how = 'one-by-one') {
       out = '';
-      child.stdin!.write(`${count}\n`);
+      child.stdin!.write(`${count} ${how}\n`);
       const code = await exited;
       process.removeListener('exit', kill);
       const line = out.trim().split('\n').at(-1) ?? '';
