@@ -9,6 +9,7 @@
  * const { accountKey } = await resolveAccountKey({ provider, connector, settings, credentials, cache: accountKeys, logger });
  * const limiter = limiters.forAccount(accountKey, limit);
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { classifyUnknown } from '../connectors/errors.js';
 import type { ConnectorDefinition } from '../connectors/types.js';
@@ -86,6 +87,8 @@ export async function resolveAccountKey<S, C>(input: {
   settings: S;
   credentials: C;
   cache?: AccountKeyCache | undefined;
+  /** The provider address the lookup asks (`settings.baseUrl`); absent for the provider itself. */
+  baseUrl?: string | null | undefined;
   logger: Logger;
 }): Promise<ResolvedAccountKey> {
   const { provider, connector, settings, credentials, cache, logger } = input;
@@ -94,7 +97,7 @@ export async function resolveAccountKey<S, C>(input: {
   if (!lookup) return { accountKey: own };
   const ask = async () => `${provider}:${await lookup()}`;
   try {
-    return { accountKey: await (cache ? cache.remember(own, ask) : ask()) };
+    return { accountKey: await (cache ? cache.remember(cacheKeyOf(own, input.baseUrl), ask) : ask()) };
   } catch (error) {
     // The connector's errors are classified and redacted at its edge; only the message is logged.
     const classified = classifyUnknown(error);
@@ -108,6 +111,15 @@ export async function resolveAccountKey<S, C>(input: {
     );
     return { accountKey: own, retryAt: Date.now() + retryInMs };
   }
+}
+
+/**
+ * The cache names the credentials and where they were asked: the same key sent to a simulator
+ * (`settings.baseUrl`, MAILCHIMP_BASE_URL) and to Mailchimp itself gets two answers, not one.
+ */
+function cacheKeyOf(own: string, baseUrl: string | null | undefined): string {
+  if (!baseUrl) return own;
+  return `${own}@${createHash('sha256').update(baseUrl).digest('hex').slice(0, 12)}`;
 }
 
 function withinTimeout<T>(operation: Promise<T>): Promise<T> {

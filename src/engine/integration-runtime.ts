@@ -120,6 +120,7 @@ export async function buildRuntime(
     settings,
     credentials: secrets,
     cache: deps.accountKeys,
+    baseUrl: (settings as { baseUrl?: string | null }).baseUrl,
     logger,
   });
   const limiter = deps.limiters.forAccount(accountKey, limit);

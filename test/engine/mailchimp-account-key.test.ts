@@ -160,6 +160,22 @@ describe('the rate budget of a Mailchimp integration', () => {
     // The strict-nock hook fails the test if more than the one GET / was made.
   });
 
+  it('asks again where the same key is sent somewhere else (a simulator at settings.baseUrl)', async () => {
+    const key = newKey();
+    apiRoot(key).reply(200, { account_id: 'acct0real' });
+    nock('http://simulator.test', { reqheaders: { authorization: basic(key) } })
+      .get('/3.0/')
+      .query({ fields: 'account_id' })
+      .reply(200, { account_id: 'acct0sim' });
+    const deps = processDeps();
+
+    const real = await build(key, deps);
+    const simulated = await build(key, deps, { baseUrl: 'http://simulator.test/3.0' });
+
+    expect(real.accountKey).toBe('MAILCHIMP:account-acct0real');
+    expect(simulated.accountKey).toBe('MAILCHIMP:account-acct0sim');
+  });
+
   it('takes the account from settings.accountId without asking, and shares it with keys that asked', async () => {
     const [asked, configured] = [newKey(), newKey()];
     apiRoot(asked).reply(200, { account_id: 'acct0set' });
