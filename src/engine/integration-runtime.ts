@@ -14,6 +14,7 @@ import type { EntityType, EventType } from '../events/event-types.js';
 import type { Integration } from '../integrations/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Mappings } from '../mappings/schema.js';
+import { providerRateLimitedTotal, providerRequestsTotal } from '../metrics/provider-metrics.js';
 import type { Db } from '../store/db.js';
 import { findLink } from '../store/links-repo.js';
 import { type AccountKeyCache, resolveAccountKey } from './account-key.js';
@@ -157,6 +158,8 @@ export async function buildRuntime(
     },
   };
 
+  const metricLabels = { integration: integration.key, provider: integration.provider };
+
   async function send<T>(
     call: () => Promise<T>,
     priority: 'live' | 'bulk',
@@ -164,13 +167,20 @@ export async function buildRuntime(
     scope?: PushScope,
   ): Promise<T> {
     const target = (kind && kindLimiters.get(kind)) || limiter;
+    // Counted when the limiter starts it: a request that found no slot was never made.
+    const started = () => {
+      providerRequestsTotal.inc(metricLabels);
+      return call();
+    };
     for (let attempt = 1; ; attempt++) {
       if (scope) scope.apiCalls += 1;
       try {
         if (target !== limiter)
-          return await target.schedule(() => limiter.schedule(call, { priority }), { priority });
-        return await limiter.schedule(call, { priority });
+          return await target.schedule(() => limiter.schedule(started, { priority }), { priority });
+        return await limiter.schedule(started, { priority });
       } catch (error) {
+        if (error instanceof RateLimitedError)
+          providerRateLimitedTotal.inc({ ...metricLabels, scope: error.scope });
         // A 429 means the request did not happen: pause the account for every process and try
         // again, so the records of this push are not failed for the provider's congestion.
         if (

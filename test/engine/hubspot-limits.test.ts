@@ -1,6 +1,8 @@
+import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextMidnight } from '../../src/connectors/hubspot/quota-clock.js';
 import { HubSpotSandbox } from '../../src/connectors/hubspot/sandbox/index.js';
+import { providerRateLimitedTotal, providerRequestsTotal } from '../../src/metrics/provider-metrics.js';
 import { getIntegrationById, setIntegrationStatus } from '../../src/store/integrations-repo.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -22,6 +24,13 @@ const IN_FLIGHT_GRACE_MS = 100;
 const storm = new HubSpotSandbox({ rateLimit: HUBSPOT_WINDOW, accessToken: 'pat-storm' });
 const quota = new HubSpotSandbox({ dailyLimit: 1000, accessToken: 'pat-quota' });
 let h: EngineHarness;
+
+async function counterValue(counter: Counter, labels: Record<string, string>): Promise<number> {
+  const { values } = await counter.get();
+  const matches = (v: (typeof values)[number]) =>
+    Object.entries(labels).every(([k, value]) => v.labels[k] === value);
+  return values.find(matches)?.value ?? 0;
+}
 
 const linkedCount = async (integrationId: string) => {
   const { rows } = await h.ctx.db.query<{ n: number }>(
@@ -97,6 +106,10 @@ describe('a 429 storm', () => {
     expect(await failuresOf(integrationId)).toEqual([]);
     // Batches of 100: the requests that landed are about one per hundred records.
     expect(entries.filter((r) => r.status === 200).length).toBeLessThanOrEqual(STORM_RECORDS / 100 + 2);
+    // The operator sees the same on /metrics: every request the sandbox saw, and its 429s.
+    const labels = { integration: 'hubspot-storm', provider: 'HUBSPOT' };
+    expect(await counterValue(providerRequestsTotal, labels)).toBe(entries.length);
+    expect(await counterValue(providerRateLimitedTotal, { ...labels, scope: 'window' })).toBe(tooMany.length);
   }, 60_000);
 });
 
