@@ -27,10 +27,14 @@ import {
 } from './responses.js';
 import type { MailchimpSdk } from './sdk-client.js';
 
-/** One operation of a batch (POST /batches): `path` below /3.0, `body` the JSON as text. */
+/**
+ * One operation of a batch (POST /batches): `path` below /3.0, `params` its query (how the API
+ * reference passes `fields`), `body` the JSON as text.
+ */
 export interface BatchOperation {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
+  params?: Record<string, string>;
   body?: string;
   operation_id: string;
 }

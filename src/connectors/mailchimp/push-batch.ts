@@ -9,6 +9,7 @@ import { type PushContext, settle } from './push-context.js';
 import { type ListItem, pushListMemberships } from './push-lists.js';
 import { type MemberWrite, writeMembers } from './push-members.js';
 import { applyTagEvent } from './push-tags.js';
+import { applyTagEventsInBulk, eventsNeedingRequests, type TagChain } from './push-tags-bulk.js';
 import { runPool } from './run-pool.js';
 
 type Step = () => Promise<void>;
@@ -110,7 +111,15 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
     results[position] = results[fullWriteAt.get(entityId) as number];
   }
 
+  const bulk = bulkTagChains(batch, tagChains, ctx);
+  if (bulk.length > 0) {
+    later.push(async () => {
+      for (const [position, result] of await applyTagEventsInBulk(bulk, ctx)) results[position] = result;
+    });
+  }
+  const inBulk = new Set(bulk.map((chain) => chain.entityId));
   for (const [entityId, positions] of tagChains) {
+    if (inBulk.has(entityId)) continue;
     later.push(async () => {
       for (const position of positions) {
         const record = batch[position] as PushRecord;
@@ -147,4 +156,26 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
   // A rejected key or a missing audience concerns the whole batch: say so once.
   if (ctx.fatal && final.every((r) => r.status === 'error')) throw ctx.fatal;
   return final;
+}
+
+/**
+ * The linked contacts' tag events, when at least `batchUpdatesFrom` of them need a request: then
+ * they go as batch runs (push-tags-bulk.ts) instead of one or two calls each. Below that, or with
+ * batch runs off (0), none do.
+ */
+function bulkTagChains(
+  batch: readonly PushRecord[],
+  tagChains: ReadonlyMap<string, number[]>,
+  ctx: PushContext,
+): TagChain[] {
+  const { batchUpdatesFrom, listId } = ctx.settings;
+  if (batchUpdatesFrom === 0 || ctx.fatal) return [];
+  const chains: TagChain[] = [];
+  for (const [entityId, positions] of tagChains) {
+    const records = positions.map((position) => ({ position, record: batch[position] as PushRecord }));
+    const first = records[0]?.record;
+    const linked = ctx.states.get(entityId) ?? (first ? readMemberState(first.state, listId) : null);
+    if (linked) chains.push({ entityId, linked, records });
+  }
+  return eventsNeedingRequests(chains) >= batchUpdatesFrom ? chains : [];
 }

@@ -1,7 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Contact } from '../../events/snapshots.js';
-import { classifyUnknown, PermanentError, RetryableError } from '../errors.js';
+import { PermanentError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
+import { runBatch } from './batch-run.js';
 import { OPTIONAL_MERGE_FIELDS } from './default-mappings.js';
 import { classifyBatchError } from './error-table.js';
 import { type MemberLinkState, memberRef, memberStateOf, readMemberState } from './link-state.js';
@@ -9,7 +9,7 @@ import type { OperationOutcome } from './mailchimp-api.js';
 import { draftMember, type MemberDraft, missingMergeTags } from './member-draft.js';
 import { planTags } from './member-tags.js';
 import { checkAudience, type PushContext, settle } from './push-context.js';
-import { type BatchStatus, type Member, Member as MemberSchema } from './responses.js';
+import { type Member, Member as MemberSchema } from './responses.js';
 import { runPool } from './run-pool.js';
 import { normalizeEmail } from './subscriber-hash.js';
 
@@ -260,78 +260,25 @@ async function writeLinked(ctx: PushContext, item: Existing, first: () => Promis
 }
 
 /**
- * Many linked members' PATCHes as one batch operation run (POST /batches): one request instead
- * of one each, so re-syncing an audience after a mapping change takes minutes, not hours, at
- * 8 requests/s. Mailchimp runs the batch on its side; its status is read with a growing pause
- * (each read is a request) until it is finished or `batchTimeoutMs` passes, then the results
- * archive gives each operation's answer. A failure of the run itself (the submit, a timeout, an
- * unreadable archive) becomes every record's error: PATCH is idempotent, so their retry is safe.
+ * Many linked members' PATCHes as one batch operation run (batch-run.ts), so re-syncing an
+ * audience after a mapping change takes minutes, not hours. A failure of the run itself becomes
+ * every record's error: PATCH is idempotent, so their retry is safe.
  */
 async function patchInBatch(
   ctx: PushContext,
   items: Existing[],
 ): Promise<Map<Existing, OperationOutcome<Member>>> {
   const { listId } = ctx.settings;
-  const outcomes = new Map<Existing, OperationOutcome<Member>>();
-  try {
-    const submitted = await ctx.api.submitBatch(
-      items.map((item, i) => ({
-        method: 'PATCH',
-        path: `/lists/${listId}/members/${memberRef(item.linked as MemberLinkState)}`,
-        body: JSON.stringify(linkedPatch(item)),
-        operation_id: String(i),
-      })),
-    );
-    const finished = await waitForBatch(ctx, submitted);
-    const byOperation = await ctx.api.batchOutcomes(finished.response_body_url, MemberSchema, 'PATCH member');
-    items.forEach((item, i) => {
-      outcomes.set(
-        item,
-        byOperation.get(String(i)) ?? {
-          ok: false,
-          error: new RetryableError(
-            `Mailchimp's batch ${finished.id} results did not include this member's update`,
-            {
-              code: 'MISSING_FROM_ANSWER',
-            },
-          ),
-        },
-      );
-    });
-  } catch (error) {
-    const classified = classifyUnknown(error);
-    if (classified.kind === 'auth' || classified.kind === 'config') ctx.fatal ??= classified;
-    for (const item of items) outcomes.set(item, { ok: false, error: classified });
-  }
-  return outcomes;
-}
-
-const FIRST_POLL_MS = 250;
-const MAX_POLL_MS = 10_000;
-
-async function waitForBatch(ctx: PushContext, batch: BatchStatus): Promise<BatchStatus> {
-  const deadline = Date.now() + ctx.settings.batchTimeoutMs;
-  let current = batch;
-  let pause = FIRST_POLL_MS;
-  while (current.status !== 'finished') {
-    if (Date.now() + pause > deadline) {
-      // Left running, it could apply these PATCHes after the retries and newer writes have: an
-      // older state over a newer one, or a restore after the contact was archived again.
-      await ctx.api.cancelBatch(batch.id).catch(() => undefined);
-      throw new RetryableError(
-        `Mailchimp's batch ${batch.id} was still ${current.status} after ${ctx.settings.batchTimeoutMs} ms (settings.batchTimeoutMs)`,
-        { code: 'BATCH_TIMEOUT' },
-      );
-    }
-    await delay(pause);
-    pause = Math.min(MAX_POLL_MS, pause * 2);
-    current = await ctx.api.batchStatus(batch.id);
-  }
-  if (!current.response_body_url)
-    throw new RetryableError(`Mailchimp's finished batch ${batch.id} has no results link`, {
-      code: 'BATCH_RESULTS_UNREADABLE',
-    });
-  return current;
+  const outcomes = await runBatch(
+    ctx,
+    items.map((item) => ({
+      method: 'PATCH' as const,
+      path: `/lists/${listId}/members/${memberRef(item.linked as MemberLinkState)}`,
+      body: JSON.stringify(linkedPatch(item)),
+    })),
+    { schema: MemberSchema, operation: 'PATCH member', item: "this member's update" },
+  );
+  return new Map(items.map((item, i) => [item, outcomes[i] as OperationOutcome<Member>]));
 }
 
 function ok(

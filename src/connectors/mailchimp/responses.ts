@@ -28,6 +28,14 @@ export const Member = z.looseObject({
 });
 export type Member = z.infer<typeof Member>;
 
+/** A member read for its tags alone (`fields=id,status,tags`): all a tag event needs to know. */
+export const MemberTags = z.looseObject({
+  id: z.string().min(1),
+  status: z.string(),
+  tags: z.array(z.looseObject({ name: z.string() })).default([]),
+});
+export type MemberTags = z.infer<typeof MemberTags>;
+
 export const BatchSubscribeError = z.looseObject({
   email_address: z.string().nullish(),
   error: z.string().default(''),

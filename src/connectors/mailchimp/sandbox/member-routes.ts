@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { type Audience, hashOf, type SandboxStatus, WRITABLE_STATUSES } from './audience.js';
+import { hashOf, type SandboxStatus, WRITABLE_STATUSES } from './audience.js';
 import { assertMergeFields } from './merge-validation.js';
 import { invalid, notFound } from './problem.js';
-import { obj, type Route, type RouteContext, str } from './route-types.js';
+import { obj, onlyFields, type Route, type RouteContext, str } from './route-types.js';
 
 const M = '/lists/([^/]+)/members/([^/]+)';
 
@@ -158,15 +158,16 @@ function addEvent({ audience, params, body }: RouteContext) {
   return { status: 204 };
 }
 
-const view = (audience: Audience, ref: string) => {
-  const member = audience.find(ref);
+/** GET …/members/{ref}: archived members too (only writes refuse them), `fields` honoured. */
+const view = ({ audience, params, query }: RouteContext) => {
+  const member = audience.find(params[0] as string);
   if (!member) throw notFound();
-  return { status: 200, body: audience.view(member) };
+  return { status: 200, body: onlyFields(audience.view(member), query) };
 };
 
 export const memberRoutes: Route[] = [
   { method: 'GET', pattern: /^\/lists\/([^/]+)\/members\/?$/, handle: listMembers },
-  { method: 'GET', pattern: new RegExp(`^${M}$`), handle: (rc) => view(rc.audience, rc.params[0] as string) },
+  { method: 'GET', pattern: new RegExp(`^${M}$`), handle: view },
   { method: 'PUT', pattern: new RegExp(`^${M}$`), handle: putMember },
   { method: 'PATCH', pattern: new RegExp(`^${M}$`), handle: patchMember },
   {

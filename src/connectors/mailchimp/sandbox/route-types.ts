@@ -37,3 +37,11 @@ export function parseJsonObject(text: string): Record<string, unknown> {
     throw new SandboxProblem(400, 'JSON Parse Error', 'We encountered an unspecified JSON parsing error.');
   }
 }
+
+/** Mailchimp's `fields` query: a comma-separated list of the top-level fields to answer. */
+export function onlyFields(body: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
+  const fields = query.get('fields');
+  if (!fields) return body;
+  const wanted = new Set(fields.split(',').map((f) => f.trim()));
+  return Object.fromEntries(Object.entries(body).filter(([k]) => wanted.has(k)));
+}

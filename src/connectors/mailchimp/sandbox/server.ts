@@ -10,7 +10,7 @@ import { listRoutes } from './list-routes.js';
 import { memberRoutes } from './member-routes.js';
 import type { SandboxMergeField } from './merge-validation.js';
 import { notFound, SandboxProblem } from './problem.js';
-import { parseJsonObject, type Route } from './route-types.js';
+import { onlyFields, parseJsonObject, type Route } from './route-types.js';
 import { type Limits, Traffic } from './traffic.js';
 
 /**
@@ -369,11 +369,3 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
 }
 
 export type MailchimpSandbox = ReturnType<typeof createMailchimpSandbox>;
-
-/** Mailchimp's `fields` query: a comma-separated list of the top-level fields to answer. */
-function onlyFields(body: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
-  const fields = query.get('fields');
-  if (!fields) return body;
-  const wanted = new Set(fields.split(',').map((f) => f.trim()));
-  return Object.fromEntries(Object.entries(body).filter(([k]) => wanted.has(k)));
-}

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import nock from 'nock';
+import { pack } from 'tar-stream';
 
 export const KEY_A = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-us6';
 export const KEY_B = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-us6';
@@ -46,3 +48,17 @@ export const problem = (status: number, title: string, detail: string) => ({
   detail,
   instance: 'a1b2',
 });
+
+/** Where Mailchimp's pre-signed batch results links point (S3). */
+export const RESULTS_HOST = 'https://mailchimp-api-batch.s3.amazonaws.com';
+
+/** A results archive as Mailchimp serves it: gzip'd tar, a directory entry, JSON arrays in files. */
+export async function resultsArchive(id: string, files: unknown[][]): Promise<Buffer> {
+  const tar = pack();
+  tar.entry({ name: id, type: 'directory' });
+  for (const [i, results] of files.entries()) tar.entry({ name: `${id}/${i}.json` }, JSON.stringify(results));
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(chunk as Buffer);
+  return gzipSync(Buffer.concat(chunks));
+}

@@ -344,3 +344,45 @@ describe('the Mailchimp sandbox’s batch operations', () => {
     expect(sandbox.batches().find((b) => b.id === batch.id)?.status).toBe('deleted');
   });
 });
+
+describe('member reads and tag changes as batch operations', () => {
+  it('answers a GET member with only the `params.fields` asked for, an archived member too, whose tags POST is a 404', async () => {
+    const { listId, ada, bob } = audience();
+    sandbox.audience(listId).archive(bob.id);
+    const read = (ref: string, operation_id: string) => ({
+      method: 'GET',
+      path: `/lists/${listId}/members/${ref}`,
+      params: { fields: 'id,status,tags' },
+      operation_id,
+    });
+    const submitted = await call('POST', '/batches', {
+      operations: [
+        read(ada.contact_id, 'read-ada'),
+        read(bob.contact_id, 'read-bob'),
+        {
+          method: 'POST',
+          path: `/lists/${listId}/members/${ada.contact_id}/tags`,
+          body: JSON.stringify({ tags: [{ name: 'vip', status: 'active' }] }),
+          operation_id: 'tag-ada',
+        },
+        {
+          method: 'POST',
+          path: `/lists/${listId}/members/${bob.contact_id}/tags`,
+          body: JSON.stringify({ tags: [{ name: 'vip', status: 'active' }] }),
+          operation_id: 'tag-bob',
+        },
+      ],
+    });
+    const { results } = await resultsOf(await finished(submitted.body.id));
+    expect(results.map((r) => [r.operation_id, r.status_code])).toEqual([
+      ['read-ada', 200],
+      ['read-bob', 200],
+      ['tag-ada', 204],
+      ['tag-bob', 404],
+    ]);
+    expect(JSON.parse(results[0]?.response ?? '')).toEqual({ id: ada.id, status: 'subscribed', tags: [] });
+    expect(JSON.parse(results[1]?.response ?? '')).toEqual({ id: bob.id, status: 'archived', tags: [] });
+    expect(results[2]?.response).toBe('');
+    expect(sandbox.member(listId, 'ada@example.com')?.tags.map((t) => t.name)).toEqual(['vip']);
+  });
+});
