@@ -380,6 +380,7 @@ async function connectorAlone(count: number) {
     const updateBatches: PushRecord[][] = [];
     for (let i = 0; i < linked.length; i += mailchimpConnector.batchSize)
       updateBatches.push(linked.slice(i, i + mailchimpConnector.batchSize));
+    const tagged: PushRecord[] = [];
     let updated = 0;
     const updatesFrom = Date.now();
     const updateStarted = performance.now();
@@ -387,14 +388,50 @@ async function connectorAlone(count: number) {
       Array.from({ length: lanes }, async () => {
         for (let batch = updateBatches.shift(); batch; batch = updateBatches.shift()) {
           const results = await rt.client.push(batch);
-          updated += results.filter((r) => r.status === 'ok').length;
+          results.forEach((result, i) => {
+            if (result.status !== 'ok') return;
+            updated += 1;
+            // (d) then a CRM segment of all of them tagged: one CRM_CONTACT_TAG_ADDED each.
+            const record = batch[i]!;
+            const event = CrmEvent.parse({
+              ...record.event,
+              id: `${record.event.id}_tag`,
+              type: 'CRM_CONTACT_TAG_ADDED',
+              data: { ...(record.event.data as object), tag: 'Bench Segment' },
+            });
+            tagged.push({
+              ...record,
+              operation: 'tag_add',
+              event,
+              externalId: result.externalId ?? record.externalId,
+              state: result.state ?? record.state,
+            });
+          });
         }
       }),
     );
     const updateSeconds = (performance.now() - updateStarted) / 1000;
+
+    // (d) The tag events: reads and tag changes as batch operation runs.
+    const tagBatches: PushRecord[][] = [];
+    for (let i = 0; i < tagged.length; i += mailchimpConnector.batchSize)
+      tagBatches.push(tagged.slice(i, i + mailchimpConnector.batchSize));
+    let tagOk = 0;
+    const tagsFrom = Date.now();
+    const tagStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let batch = tagBatches.shift(); batch; batch = tagBatches.shift()) {
+          const results = await rt.client.push(batch);
+          tagOk += results.filter((r) => r.status === 'ok').length;
+        }
+      }),
+    );
+    const tagSeconds = (performance.now() - tagStarted) / 1000;
     stats = await sandbox.stop();
     const createLog = { ...stats, log: stats.log.filter(([at]) => at < updatesFrom) };
-    const updateLog = stats.log.filter(([at]) => at >= updatesFrom);
+    const updateLog = stats.log.filter(([at]) => at >= updatesFrom && at < tagsFrom);
+    const tagLog = stats.log.filter(([at]) => at >= tagsFrom);
     const routes = (pattern: RegExp) => updateLog.filter(([, route]) => pattern.test(route)).length;
     return {
       ...summary(count, seconds, { ...stats, requests: createLog.log.length }),
@@ -413,6 +450,15 @@ async function connectorAlone(count: number) {
         resultDownloads: routes(/batch-results/),
         memberPatches: routes(/^PATCH /),
         rateLimited429s: updateLog.filter(([, , status]) => status === 429).length,
+      },
+      tagEvents: {
+        eventsPerSecond: Math.round(tagOk / tagSeconds),
+        seconds: Number(tagSeconds.toFixed(1)),
+        okResults: tagOk,
+        requests: tagLog.length,
+        requestsPerEvent: Number((tagLog.length / Math.max(1, tagOk)).toFixed(4)),
+        batchRuns: tagLog.filter(([, route]) => route === 'POST /batches').length,
+        rateLimited429s: tagLog.filter(([, , status]) => status === 429).length,
       },
     };
   } finally {
