@@ -8,9 +8,9 @@ import { buildRuntime } from '../../src/engine/integration-runtime.js';
 import { createRateLimiters } from '../../src/engine/rate-limiter.js';
 import { CrmEvent } from '../../src/events/envelope.js';
 import {
-  type Integration,
   IntegrationConfig,
   type IntegrationConfigInput,
+  unsavedIntegration,
 } from '../../src/integrations/schema.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { syncedRecordCount } from '../../src/metrics/sync-metrics.js';
@@ -306,22 +306,10 @@ async function connectorAlone(count: number) {
   const prefix = `crm-sync-bench-mc-${randomBytes(3).toString('hex')}`;
   const limiters = createRateLimiters({ redisUrl, prefix });
   try {
-    const config = IntegrationConfig.parse(integrationConfig(apiKey, sandbox.url));
-    const { credentials, ...stored } = config;
-    const integration: Integration = {
-      id: randomUUID(),
-      key: config.key,
-      organizationId: config.organizationId,
-      provider: config.provider,
-      name: config.name,
-      enabled: true,
-      status: 'active',
-      statusReason: null,
-      pausedUntil: null,
-      config: stored,
-      createdAt: new Date(),
-      updatedAt: new Date(),
-    };
+    const { integration, credentials } = unsavedIntegration(
+      IntegrationConfig.parse(integrationConfig(apiKey, sandbox.url)),
+      randomUUID(),
+    );
     // The engine's own runtime: the same ctx.request (limiter, 429 pause and retry) and mapping.
     const rt = await buildRuntime(integration, credentials, {
       db: undefined as never, // only activities, lists and merges look links up

@@ -5,7 +5,7 @@ import { baseUrlsFromEnv, buildRuntime, type IntegrationRuntime } from '../engin
 import { createRateLimiters } from '../engine/rate-limiter.js';
 import type { Mappings } from '../mappings/schema.js';
 import { type CatalogIssue, checkMappingAgainstCatalog } from './field-catalog-check.js';
-import type { IntegrationConfig } from './schema.js';
+import { type IntegrationConfig, unsavedIntegration } from './schema.js';
 
 export interface FieldCheckResult {
   /** Entities whose targets were checked against a live catalog. */
@@ -63,28 +63,15 @@ export async function checkConfigFields(
     prefix: ctx.env.CRM_SYNC_QUEUE_PREFIX,
     logger: ctx.logger,
   });
-  const { credentials, ...stored } = config;
-  const now = new Date();
+  const { integration, credentials } = unsavedIntegration(config);
   let rt: IntegrationRuntime | undefined;
   try {
-    rt = await buildRuntime(
-      {
-        id: '00000000-0000-0000-0000-000000000000',
-        key: config.key,
-        organizationId: config.organizationId,
-        provider: config.provider,
-        name: config.name,
-        enabled: config.enabled,
-        status: 'active',
-        statusReason: null,
-        pausedUntil: null,
-        config: stored,
-        createdAt: now,
-        updatedAt: now,
-      },
-      credentials,
-      { db: ctx.db, logger: ctx.logger, limiters, baseUrls: baseUrlsFromEnv(ctx.env) },
-    );
+    rt = await buildRuntime(integration, credentials, {
+      db: ctx.db,
+      logger: ctx.logger,
+      limiters,
+      baseUrls: baseUrlsFromEnv(ctx.env),
+    });
     return await checkIntegrationFields(rt, config.mappings);
   } finally {
     await rt?.close();

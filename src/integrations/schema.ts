@@ -94,3 +94,32 @@ export interface Integration {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/**
+ * A config as the integration it would be once applied, without storing it: what a runtime is
+ * built from to check a config before `apply` (and in benchmarks and tests). Active, as applied.
+ */
+export function unsavedIntegration(
+  config: IntegrationConfig,
+  id = '00000000-0000-0000-0000-000000000000',
+): { integration: Integration; credentials: IntegrationConfig['credentials'] } {
+  const { credentials, ...stored } = config;
+  const now = new Date();
+  return {
+    integration: {
+      id,
+      key: config.key,
+      organizationId: config.organizationId,
+      provider: config.provider,
+      name: config.name,
+      enabled: config.enabled,
+      status: 'active',
+      statusReason: null,
+      pausedUntil: null,
+      config: stored,
+      createdAt: now,
+      updatedAt: now,
+    },
+    credentials,
+  };
+}

@@ -17,7 +17,7 @@ import {
 } from '../../src/engine/integration-runtime.js';
 import { createRateLimiters } from '../../src/engine/rate-limiter.js';
 import { type IntegrationSource, RuntimeRegistry } from '../../src/engine/runtime-registry.js';
-import { type Integration, IntegrationConfig } from '../../src/integrations/schema.js';
+import { IntegrationConfig, unsavedIntegration } from '../../src/integrations/schema.js';
 import { useStrictNock } from '../helpers/strict-nock.js';
 import { createTestRedis, deletePrefix, testPrefix, testRedisUrl } from '../helpers/test-redis.js';
 
@@ -64,23 +64,7 @@ function mailchimpIntegration(apiKey: string, settings: Record<string, unknown> 
     credentials: { apiKey },
     settings: { listId: 'list1', ...settings },
   });
-  const { credentials, ...stored } = config;
-  const now = new Date();
-  const integration: Integration = {
-    id: randomUUID(),
-    key: config.key,
-    organizationId: config.organizationId,
-    provider: config.provider,
-    name: config.name,
-    enabled: true,
-    status: 'active',
-    statusReason: null,
-    pausedUntil: null,
-    config: stored,
-    createdAt: now,
-    updatedAt: now,
-  };
-  return { integration, credentials };
+  return unsavedIntegration(config, randomUUID());
 }
 
 async function build(apiKey: string, deps: RuntimeDeps, settings: Record<string, unknown> = {}) {
