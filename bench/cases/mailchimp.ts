@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadEnv } from '../../src/config/env.js';
 import { mailchimpConnector } from '../../src/connectors/mailchimp/index.js';
-import type { PushRecord } from '../../src/connectors/types.js';
+import type { PushRecord, PushResult } from '../../src/connectors/types.js';
 import { buildRuntime } from '../../src/engine/integration-runtime.js';
 import { createRateLimiters } from '../../src/engine/rate-limiter.js';
 import { CrmEvent } from '../../src/events/envelope.js';
@@ -330,92 +330,71 @@ async function connectorAlone(count: number) {
         event,
       };
     });
-    const batches: PushRecord[][] = [];
-    for (let i = 0; i < records.length; i += mailchimpConnector.batchSize)
-      batches.push(records.slice(i, i + mailchimpConnector.batchSize));
     // The sync worker's concurrency (clamp(2 × batchSize, 20, 1000) jobs) fills two 500-record
     // batches at once; BENCH_MAILCHIMP_PUSHES tries other numbers.
     const engineLanes = Math.ceil(
       Math.min(1000, Math.max(20, mailchimpConnector.batchSize * 2)) / mailchimpConnector.batchSize,
     );
     const lanes = Number(process.env.BENCH_MAILCHIMP_PUSHES ?? engineLanes);
-    let ok = 0;
-    const linked: PushRecord[] = [];
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: lanes }, async () => {
-        for (let batch = batches.shift(); batch; batch = batches.shift()) {
-          const results = await rt.client.push(batch);
-          results.forEach((result, i) => {
-            if (result.status !== 'ok') return;
-            ok += 1;
-            const created = batch[i]!;
-            // The same contact changed in the CRM, now linked: what a re-sync after a mapping
-            // change sends.
-            linked.push({
-              ...created,
-              payload: { ...created.payload, FNAME: `Changed ${created.entityId}` },
-              externalId: result.externalId ?? null,
-              state: result.state ?? {},
+    /**
+     * Pushes `all` in connector-sized batches, `lanes` at once, as the sync worker would; each
+     * record that synced goes to `next`'s list with its result. Answers the seconds it took.
+     */
+    const pushAll = async (
+      all: PushRecord[],
+      next?: (record: PushRecord, result: PushResult & { status: 'ok' }) => PushRecord,
+    ) => {
+      const queue: PushRecord[][] = [];
+      for (let i = 0; i < all.length; i += mailchimpConnector.batchSize)
+        queue.push(all.slice(i, i + mailchimpConnector.batchSize));
+      const synced: PushRecord[] = [];
+      const from = performance.now();
+      await Promise.all(
+        Array.from({ length: lanes }, async () => {
+          for (let batch = queue.shift(); batch; batch = queue.shift()) {
+            const results = await rt.client.push(batch);
+            results.forEach((result, i) => {
+              if (result.status === 'ok') synced.push(next ? next(batch[i]!, result) : batch[i]!);
             });
-          });
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
+          }
+        }),
+      );
+      return { synced, seconds: (performance.now() - from) / 1000 };
+    };
 
-    // (c) The same members updated: linked, so PATCHes, which go as batch operation runs.
-    const updateBatches: PushRecord[][] = [];
-    for (let i = 0; i < linked.length; i += mailchimpConnector.batchSize)
-      updateBatches.push(linked.slice(i, i + mailchimpConnector.batchSize));
-    const tagged: PushRecord[] = [];
-    let updated = 0;
+    // The same contact changed in the CRM, now linked: what a re-sync after a mapping change sends.
+    const created = await pushAll(records, (record, result) => ({
+      ...record,
+      payload: { ...record.payload, FNAME: `Changed ${record.entityId}` },
+      externalId: result.externalId ?? null,
+      state: result.state ?? {},
+    }));
+    const seconds = created.seconds;
+    const ok = created.synced.length;
+
+    // (c) The same members updated: linked, so PATCHes, which go as batch operation runs; (d)
+    // then a CRM segment of all of them tagged, one CRM_CONTACT_TAG_ADDED each.
     const updatesFrom = Date.now();
-    const updateStarted = performance.now();
-    await Promise.all(
-      Array.from({ length: lanes }, async () => {
-        for (let batch = updateBatches.shift(); batch; batch = updateBatches.shift()) {
-          const results = await rt.client.push(batch);
-          results.forEach((result, i) => {
-            if (result.status !== 'ok') return;
-            updated += 1;
-            // (d) then a CRM segment of all of them tagged: one CRM_CONTACT_TAG_ADDED each.
-            const record = batch[i]!;
-            const event = CrmEvent.parse({
-              ...record.event,
-              id: `${record.event.id}_tag`,
-              type: 'CRM_CONTACT_TAG_ADDED',
-              data: { ...(record.event.data as object), tag: 'Bench Segment' },
-            });
-            tagged.push({
-              ...record,
-              operation: 'tag_add',
-              event,
-              externalId: result.externalId ?? record.externalId,
-              state: result.state ?? record.state,
-            });
-          });
-        }
+    const updates = await pushAll(created.synced, (record, result) => ({
+      ...record,
+      operation: 'tag_add',
+      event: CrmEvent.parse({
+        ...record.event,
+        id: `${record.event.id}_tag`,
+        type: 'CRM_CONTACT_TAG_ADDED',
+        data: { ...(record.event.data as object), tag: 'Bench Segment' },
       }),
-    );
-    const updateSeconds = (performance.now() - updateStarted) / 1000;
+      externalId: result.externalId ?? record.externalId,
+      state: result.state ?? record.state,
+    }));
+    const updated = updates.synced.length;
+    const updateSeconds = updates.seconds;
 
     // (d) The tag events: reads and tag changes as batch operation runs.
-    const tagBatches: PushRecord[][] = [];
-    for (let i = 0; i < tagged.length; i += mailchimpConnector.batchSize)
-      tagBatches.push(tagged.slice(i, i + mailchimpConnector.batchSize));
-    let tagOk = 0;
     const tagsFrom = Date.now();
-    const tagStarted = performance.now();
-    await Promise.all(
-      Array.from({ length: lanes }, async () => {
-        for (let batch = tagBatches.shift(); batch; batch = tagBatches.shift()) {
-          const results = await rt.client.push(batch);
-          tagOk += results.filter((r) => r.status === 'ok').length;
-        }
-      }),
-    );
-    const tagSeconds = (performance.now() - tagStarted) / 1000;
+    const tags = await pushAll(updates.synced);
+    const tagOk = tags.synced.length;
+    const tagSeconds = tags.seconds;
     stats = await sandbox.stop();
     const createLog = { ...stats, log: stats.log.filter(([at]) => at < updatesFrom) };
     const updateLog = stats.log.filter(([at]) => at >= updatesFrom && at < tagsFrom);
