@@ -18,7 +18,7 @@ import { createRateLimiters } from './rate-limiter.js';
 import { type ReplayResult, type ReplaySelection, replayFailures } from './replay.js';
 import { createRouter, type RouteDecision } from './router.js';
 import { RuntimeRegistry } from './runtime-registry.js';
-import { logSuperseded, syncBatch } from './sync-batch.js';
+import { logSuperseded, syncNewest } from './sync-batch.js';
 import { createSyncProcessor } from './sync-processor.js';
 import { SyncWorkers } from './sync-workers.js';
 import { WriteBackQueue } from './write-back-queue.js';
@@ -132,9 +132,10 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
       );
     },
     flush: (rt, items) =>
-      syncBatch(rt, items, {
+      syncNewest(rt, items, {
         db,
         logger,
+        latest,
         async pauseIntegration(reason, untilMs) {
           await setIntegrationStatus(db, rt.integration.id, {
             status: 'paused',

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { CrmEvent } from '../events/envelope.js';
 import type { EntityRef } from './entity-ref.js';
 import { MicroBatcher } from './micro-batcher.js';
-import type { RecordOrder } from './record-order.js';
+import { compareOrder, orderOf, type RecordOrder } from './record-order.js';
 
 /**
  * Which change of each record is the newest routed, per integration: what makes coalescing
@@ -126,6 +126,15 @@ export class NewestChangeStore {
   /** The record's newest routed change, or null when none is known (or it expired). */
   newest(integrationId: string, ref: EntityRef): Promise<NewestChange | null> {
     return this.reads.add(this.key(integrationId, ref));
+  }
+
+  /**
+   * Whether a later change of the record than `event` was routed: that change's own job pushes
+   * the newer state, so this one need not be pushed.
+   */
+  async supersedes(integrationId: string, ref: EntityRef, event: CrmEvent): Promise<boolean> {
+    const newest = await this.newest(integrationId, ref);
+    return newest !== null && newest.eventId !== event.id && compareOrder(newest.order, orderOf(event)) > 0;
   }
 
   async close(): Promise<void> {

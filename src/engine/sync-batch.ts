@@ -18,6 +18,7 @@ import { appendSyncLog, type SyncLogEntry } from '../store/sync-log-repo.js';
 import { decideSync } from './decide-sync.js';
 import { classOf, type EntityRef, snapshotOf } from './entity-ref.js';
 import type { IntegrationRuntime, PushScope } from './integration-runtime.js';
+import type { NewestChangeStore } from './newest-change-store.js';
 import { orderOf } from './record-order.js';
 import { decideFailure } from './retry-policy.js';
 import { syncHash } from './sync-hash.js';
@@ -32,6 +33,8 @@ export interface SyncItem {
   /** Replays push even when the link says this event was synced. */
   force?: boolean | undefined;
   priority?: 'live' | 'bulk' | undefined;
+  /** A replay of a dead letter: pushed even when a later change was routed (the operator asked). */
+  replay?: boolean | undefined;
 }
 
 export type SyncOutcome =
@@ -48,6 +51,42 @@ export interface SyncBatchDeps {
   onNewExternalIds?: (ids: { entityId: string; externalId: string }[]) => Promise<void>;
   /** An auth or configuration failure pauses the integration. */
   pauseIntegration: (reason: string, untilMs?: number) => Promise<void>;
+}
+
+/**
+ * The micro-batcher's flush. A record whose later change was routed while it waited for its batch
+ * (a partial batch is held up to four windows: a second each for Mailchimp) is logged as skipped,
+ * `superseded`, not pushed: the later change's own job pushes the newer state. The processor
+ * checks the same when a job starts; this catches what changed while the record sat in the
+ * batch, which would otherwise cost a second seat in it and a second round (a batch pushes each
+ * record once per round). Replays are pushed regardless, as the operator asked.
+ */
+export async function syncNewest(
+  rt: IntegrationRuntime,
+  items: SyncItem[],
+  deps: SyncBatchDeps & { latest: Pick<NewestChangeStore, 'supersedes'> },
+): Promise<SyncOutcome[]> {
+  const stale = await Promise.all(
+    items.map((item) =>
+      item.replay || classOf(item.operation) !== 'state'
+        ? false
+        : deps.latest.supersedes(rt.integration.id, item.ref, item.event),
+    ),
+  );
+  if (!stale.includes(true)) return syncBatch(rt, items, deps);
+  const fresh = items.filter((_, i) => !stale[i]);
+  const [pushed] = await Promise.all([
+    fresh.length > 0 ? syncBatch(rt, fresh, deps) : Promise.resolve([]),
+    logSuperseded(
+      rt,
+      items.filter((_, i) => stale[i]),
+      deps,
+    ),
+  ]);
+  let next = 0;
+  return items.map(
+    (_, i): SyncOutcome => (stale[i] ? { kind: 'skipped', reason: 'superseded' } : pushed[next++]!),
+  );
 }
 
 /**

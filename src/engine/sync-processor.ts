@@ -3,7 +3,6 @@ import type { Logger } from '../logging/logger.js';
 import { classOf } from './entity-ref.js';
 import type { IntegrationRuntime } from './integration-runtime.js';
 import type { NewestChangeStore } from './newest-change-store.js';
-import { compareOrder, orderOf } from './record-order.js';
 import type { SyncItem, SyncOutcome } from './sync-batch.js';
 import { SyncJobData, type SyncJobItem, type SyncJobItemInput } from './sync-job.js';
 
@@ -71,19 +70,16 @@ export function createSyncProcessor(deps: ProcessorDeps) {
         attemptsMade: item.attemptsMade,
         force: item.force,
         priority: item.priority,
+        replay: item.replayOf !== undefined,
       }),
     );
     // A later change of the record was routed: its own job pushes the newest state.
     const superseded = await Promise.all(
-      data.items.map(async (item, i) => {
-        if (classOf(item.operation) !== 'state' || item.replayOf !== undefined) return false;
-        const newest = await deps.latest.newest(rt.integration.id, syncItems[i]!.ref);
-        return (
-          newest !== null &&
-          newest.eventId !== item.event.id &&
-          compareOrder(newest.order, orderOf(item.event)) > 0
-        );
-      }),
+      syncItems.map((item) =>
+        item.replay || classOf(item.operation) !== 'state'
+          ? false
+          : deps.latest.supersedes(rt.integration.id, item.ref, item.event),
+      ),
     );
     const skipping = syncItems.filter((_, i) => superseded[i]);
     const [outcomes] = await Promise.all([

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookDelivery } from '../../src/connectors/webhook/delivery.js';
 import type { SandboxMessage } from '../../src/connectors/webhook/sandbox/webhook-sandbox.js';
+import { NewestChangeStore } from '../../src/engine/newest-change-store.js';
+import { orderOf } from '../../src/engine/record-order.js';
+import { syncNewest } from '../../src/engine/sync-batch.js';
+import { CrmEvent } from '../../src/events/envelope.js';
 import type { IntegrationConfigInput } from '../../src/integrations/schema.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { metricsRegistry } from '../../src/metrics/registry.js';
 import { syncedRecordCount } from '../../src/metrics/sync-metrics.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
@@ -150,6 +155,46 @@ describe('the sync engine, end to end through a signed webhook', () => {
     expect(await syncedRecordCount('hooks-counted', 'success')).toBe(1);
     const exposed = await metricsRegistry.getSingleMetricAsString('crm_sync_records_total');
     expect(exposed).toContain('crm_sync_records_total{integration="hooks-counted",result="success"} 1');
+  });
+
+  it('pushes only the newest of two changes of a record that met in one batch, and logs the older as superseded', async () => {
+    // The micro-batcher's flush, as the sync worker calls it: the first change's job had started
+    // (the processor's own check passed) before the second was routed, and both sat in one batch.
+    const id = nextContact++;
+    const rt = (await h.engine.registry.get(integrationId))!;
+    const latest = new NewestChangeStore(h.ctx.redis(), h.prefix);
+    const change = (version: number, givenName: string) => {
+      const event = CrmEvent.parse(contactEvent({ contactId: id, version, data: { givenName } }));
+      return {
+        event,
+        ref: { entityType: 'contact' as const, entityId: String(id) },
+        operation: 'upsert' as const,
+        attemptsMade: 0,
+      };
+    };
+    const [older, newer] = [change(1, 'Older'), change(2, 'Newer')];
+    for (const { event, ref } of [older, newer])
+      await latest.offer(integrationId, ref, event, orderOf(event));
+
+    const outcomes = await syncNewest(rt, [older, newer], {
+      db: h.ctx.db,
+      logger: silentLogger,
+      pauseIntegration: async () => {},
+      latest,
+    });
+
+    expect(outcomes).toEqual([
+      { kind: 'skipped', reason: 'superseded' },
+      { kind: 'synced', externalId: null },
+    ]);
+    expect(deliveriesFor(id).map((d) => payloadOf(d).first_name)).toEqual(['Newer']);
+    expect((await logOf(id)).map((r) => [r.event_id, r.result])).toEqual(
+      expect.arrayContaining([
+        [older.event.id, 'skipped'],
+        [newer.event.id, 'success'],
+      ]),
+    );
+    await latest.close();
   });
 
   it('delivers the last of 20 rapid updates, in far fewer than 20 deliveries', async () => {
