@@ -109,7 +109,9 @@ export async function resolveAccountKey<S, C>(input: {
         ? 'provider account lookup rejected; the credentials’ own rate budget stands in (pushes will say why)'
         : 'provider account lookup failed; the credentials’ own rate budget stands in until it is asked again',
     );
-    return { accountKey: own, retryAt: Date.now() + retryInMs };
+    // Up to a fifth later, at random: the workers whose lookups failed together (a provider
+    // outage, a first deploy) must not all ask again at the same moment.
+    return { accountKey: own, retryAt: Date.now() + Math.round(retryInMs * (1 + Math.random() / 5)) };
   }
 }
 

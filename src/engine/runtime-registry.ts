@@ -1,5 +1,6 @@
 import type { Integration } from '../integrations/schema.js';
 import type { Logger } from '../logging/logger.js';
+import { TRANSIENT_LOOKUP_RETRY_MS } from './account-key.js';
 import { buildRuntime, type IntegrationRuntime, type RuntimeDeps } from './integration-runtime.js';
 
 /** How the registry reads integrations: the repository in production, anything in tests. */
@@ -83,15 +84,46 @@ export class RuntimeRegistry {
   }
 
   private async fromRow(row: Integration): Promise<IntegrationRuntime | null> {
-    const entry = await this.entries.get(row.id)?.catch(() => null);
-    // A runtime built on a stand-in account key (the lookup failed) is rebuilt to ask again.
-    const due = entry?.runtime.rebuildAt !== undefined && Date.now() >= entry.runtime.rebuildAt;
-    if (entry && entry.stamp === row.updatedAt.getTime() && !due) {
+    const pending = this.entries.get(row.id);
+    const entry = await pending?.catch(() => null);
+    // Callers that waited together (an organization's routes share one read) share one reload:
+    // each starting its own would close the runtime the one before had just built.
+    const current = this.entries.get(row.id);
+    if (current && current !== pending) return current.then((e) => e?.runtime ?? null);
+    if (entry && entry.stamp === row.updatedAt.getTime()) {
       entry.runtime.integration = row;
       entry.checkedAt = Date.now();
+      const due = entry.runtime.rebuildAt !== undefined && Date.now() >= entry.runtime.rebuildAt;
+      if (due && current) this.rebuildInBackground(row.id, entry, current);
       return entry.runtime;
     }
     return this.reload(row.id);
+  }
+
+  /**
+   * A runtime built on a stand-in account key (its account lookup failed) asks again when its
+   * time comes, while it keeps serving: the lookup can take its whole timeout (10 s) when the
+   * provider is unreachable, and routing must not wait for it. The new runtime replaces the old
+   * one only if nothing else did meanwhile; a failed rebuild asks again a minute later.
+   */
+  private rebuildInBackground(id: string, entry: Entry, current: Promise<Entry | null>): void {
+    entry.runtime.rebuildAt = Date.now() + TRANSIENT_LOOKUP_RETRY_MS;
+    void (async () => {
+      const loaded = await this.source.load(id);
+      if (!loaded || loaded.integration.updatedAt.getTime() !== entry.stamp) return;
+      const runtime = await buildRuntime(loaded.integration, loaded.credentials, this.deps);
+      if (this.entries.get(id) !== current) {
+        await runtime.close();
+        return;
+      }
+      this.entries.set(id, Promise.resolve({ runtime, stamp: entry.stamp, checkedAt: Date.now() }));
+      await entry.runtime.close().catch(() => {});
+    })().catch((error: unknown) =>
+      this.logger?.warn(
+        { integration: entry.runtime.integration.key, err: (error as Error).message },
+        'could not rebuild the integration to ask for its account again; it keeps its stand-in key',
+      ),
+    );
   }
 
   private reload(id: string): Promise<IntegrationRuntime | null> {

@@ -20,6 +20,7 @@ import { type IntegrationSource, RuntimeRegistry } from '../../src/engine/runtim
 import { IntegrationConfig, unsavedIntegration } from '../../src/integrations/schema.js';
 import { useStrictNock } from '../helpers/strict-nock.js';
 import { createTestRedis, deletePrefix, testPrefix, testRedisUrl } from '../helpers/test-redis.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * Mailchimp's limits are per account, and one account's users each have API keys of their own:
@@ -198,7 +199,8 @@ describe('when Mailchimp cannot say which account a key belongs to', () => {
 
     expect(rt.accountKey).toBe(`MAILCHIMP:us6:${digestOf(key)}`);
     expect(rt.rebuildAt).toBeGreaterThanOrEqual(before + TRANSIENT_LOOKUP_RETRY_MS);
-    expect(rt.rebuildAt).toBeLessThanOrEqual(Date.now() + TRANSIENT_LOOKUP_RETRY_MS);
+    // Spread over a fifth more, so that workers that failed together do not ask together.
+    expect(rt.rebuildAt).toBeLessThanOrEqual(Date.now() + TRANSIENT_LOOKUP_RETRY_MS * 1.2);
     expect(await cachedAccount(key)).toBeNull();
     const warning = lines.map((l) => JSON.parse(l)).find((l) => l.kind === 'retryable');
     expect(warning).toMatchObject({ level: 40, err: expect.stringContaining('answered 503') });
@@ -258,6 +260,36 @@ describe('when Mailchimp cannot say which account a key belongs to', () => {
     await expect(lookup!()).rejects.toMatchObject({ kind: 'retryable', code: 'UNEXPECTED_ANSWER' });
   });
 
+  it('has the routes that find an integration changed at once share one rebuild', async () => {
+    const key = newKey();
+    const { integration, credentials } = mailchimpIntegration(key);
+    let row = integration;
+    const source: IntegrationSource = {
+      load: async () => ({ integration: row, credentials }),
+      listEnabled: async () => [row],
+      listAllEnabled: async () => [row],
+      current: async () => row,
+    };
+    // No lookup cache: every build asks Mailchimp, so the interceptors count the builds.
+    const registry = new RuntimeRegistry(source, { ...processDeps(), accountKeys: undefined }, 0);
+    try {
+      apiRoot(key).reply(200, { account_id: 'acct0before' });
+      const before = await registry.get(integration.id);
+      row = { ...integration, updatedAt: new Date(integration.updatedAt.getTime() + 1000) };
+      apiRoot(key).reply(200, { account_id: 'acct0after' });
+
+      const routes = await Promise.all([1, 2, 3, 4, 5].map(() => registry.forOrganization('org_1')));
+
+      const rebuilt = new Set(routes.map(([rt]) => rt));
+      expect(rebuilt.size).toBe(1);
+      expect([...rebuilt][0]).not.toBe(before);
+      expect([...rebuilt][0]?.accountKey).toBe('MAILCHIMP:account-acct0after');
+      // One GET / for the five: the afterEach hook fails on any request no interceptor expected.
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('has the registry rebuild a fallback runtime once its time comes, which then gets the account’s budget', async () => {
     const key = newKey();
     const { integration, credentials } = mailchimpIntegration(key);
@@ -276,11 +308,25 @@ describe('when Mailchimp cannot say which account a key belongs to', () => {
       expect(await registry.get(integration.id)).toBe(fallback);
 
       fallback!.rebuildAt = Date.now() - 1;
-      apiRoot(key).reply(200, { account_id: 'acct0later' });
-      const rebuilt = await registry.get(integration.id);
-      expect(rebuilt).not.toBe(fallback);
-      expect(rebuilt?.accountKey).toBe('MAILCHIMP:account-acct0later');
-      expect(rebuilt?.rebuildAt).toBeUndefined();
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      apiRoot(key).reply(200, async () => {
+        await answered;
+        return { account_id: 'acct0later' };
+      });
+      // Due: the routes that come meanwhile (several at once) keep the stand-in runtime, without
+      // waiting for the lookup, which one rebuild makes in the background.
+      const meanwhile = await Promise.all([1, 2, 3].map(() => registry.get(integration.id)));
+      for (const rt of meanwhile) expect(rt).toBe(fallback);
+      answer();
+      const rebuilt = await waitFor('the rebuilt runtime', async () => {
+        const rt = await registry.get(integration.id);
+        return rt !== fallback && rt;
+      });
+      expect(rebuilt.accountKey).toBe('MAILCHIMP:account-acct0later');
+      expect(rebuilt.rebuildAt).toBeUndefined();
     } finally {
       await registry.close();
     }
