@@ -4,14 +4,27 @@ import { runBatch } from './batch-run.js';
 import { type MemberLinkState, memberRef } from './link-state.js';
 import type { MemberTag, OperationOutcome } from './mailchimp-api.js';
 import { type PushContext, settle } from './push-context.js';
-import { memberGone, type SeenMember, type TagStep, tagStep } from './push-tags.js';
+import {
+  archivedReason,
+  memberGone,
+  type ResolvedWrite,
+  resolveFailedWrite,
+  type SeenMember,
+  seenOf,
+  type TagStep,
+  tagStep,
+  withSeenStatus,
+  writeNeedsRead,
+} from './push-tags.js';
 import { MemberTags } from './responses.js';
 
 /**
  * Tag events of many linked members as batch operation runs: one run reading the members whose
- * events need a read (see `tagStep`), then one run of one tags POST per member. Each record gets
- * the result `applyTagEvent` would give it; the requests go from two per event to two runs of
- * about three requests each. A contact's events are walked in order on top of its link, with
+ * events need a read (see `tagStep`), then one run of one tags POST per member, then, only when
+ * some of those failed with a 404 or a retryable error, one run reading those members again to
+ * tell what the failure means (`resolveFailedWrite`: applied after all, archived, deleted). Each
+ * record gets the result `applyTagEvent` would give it; the requests go from two per event to
+ * two runs of about three requests each. A contact's events are walked in order on top of its link, with
  * its one read kept up to date by the changes before them, as the direct calls would see it.
  */
 export interface TagChain {
@@ -55,9 +68,7 @@ export async function applyTagEventsInBulk(
       for (const { position } of chain.records) results.set(position, error);
       continue;
     }
-    const member = read?.ok
-      ? { status: read.value.status, tags: read.value.tags.map((t) => t.name) }
-      : undefined;
+    const member = read?.ok ? seenOf(read.value) : undefined;
     planned.push({ chain, plan: walk(chain, member) });
   }
 
@@ -74,21 +85,45 @@ export async function applyTagEventsInBulk(
   );
   const written = new Map(toWrite.map(({ chain }, i) => [chain, writes[i] as OperationOutcome<unknown>]));
 
+  // The writes whose failure a read can explain: the same read as the first run's, one run.
+  const toCheck = toWrite.filter(({ chain }) => {
+    const write = written.get(chain);
+    return write !== undefined && !write.ok && writeNeedsRead(write.error);
+  });
+  const checks = await runBatch(
+    ctx,
+    toCheck.map(({ chain }) => ({
+      method: 'GET' as const,
+      path: `/lists/${listId}/members/${memberRef(chain.linked)}`,
+      params: { fields: 'id,status,tags' },
+    })),
+    { schema: MemberTags, operation: 'GET member', item: "this member's read" },
+  );
+  const checked = new Map(toCheck.map(({ chain }, i) => [chain, checks[i] as OperationOutcome<MemberTags>]));
+
   for (const { chain, plan } of planned) {
     const write = written.get(chain);
-    const failure =
+    const resolved: ResolvedWrite | undefined =
       write && !write.ok
+        ? await resolveFailedWrite(ctx, chain.linked, plan.changes, write.error, checked.get(chain))
+        : undefined;
+    const failure =
+      resolved?.kind === 'error'
         ? await settle(ctx, async () => {
-            throw await memberGone(ctx, chain.linked, write.error);
+            throw resolved.error;
           })
         : null;
-    if (write?.ok) ctx.states.set(chain.entityId, plan.state);
+    const seenAfter = resolved?.kind === 'done' ? resolved.seen : undefined;
+    const after = (state: MemberLinkState) => (seenAfter ? withSeenStatus(state, seenAfter) : state);
+    if (write?.ok || seenAfter) ctx.states.set(chain.entityId, after(plan.state));
     chain.records.forEach(({ position }, i) => {
       const step = plan.steps[i] as TagStep;
       if (step.kind === 'skip') results.set(position, { status: 'skipped', reason: step.reason });
       else if (failure) results.set(position, failure);
+      else if (resolved?.kind === 'archived')
+        results.set(position, { status: 'skipped', reason: archivedReason(chain.linked) });
       else if (step.kind === 'send')
-        results.set(position, { status: 'ok', externalId: chain.linked.memberId, state: step.state });
+        results.set(position, { status: 'ok', externalId: chain.linked.memberId, state: after(step.state) });
     });
   }
   return results;

@@ -1,7 +1,7 @@
-import { PermanentError } from '../errors.js';
+import { classifyUnknown, PermanentError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { type MemberLinkState, memberRef } from './link-state.js';
-import type { MemberTag } from './mailchimp-api.js';
+import type { MemberTag, OperationOutcome } from './mailchimp-api.js';
 import { checkAudience, type PushContext } from './push-context.js';
 
 /**
@@ -11,7 +11,10 @@ import { checkAudience, type PushContext } from './push-context.js';
  * theirs (the CRM neither sends it nor takes it over), or a later removal in the CRM would delete
  * it. An archived member takes no tag changes (Mailchimp answers 404, which would read as a
  * deleted member): they follow when it is back, with the contact's next write. One decision
- * (`tagStep`) serves the direct calls here and the batch runs of push-tags-bulk.ts.
+ * (`tagStep`) serves the direct calls here and the batch runs of push-tags-bulk.ts, and so does
+ * what a failed tags write turns out to be (`resolveFailedWrite`): a retryable failure may have
+ * been applied all the same, and a 404 may be a member archived since the link last saw it, so
+ * both read the member before the records get their results.
  */
 
 /** What the member is in Mailchimp, when it was read for this event. */
@@ -43,23 +46,96 @@ export function tagStep(record: PushRecord, linked: MemberLinkState, seen?: Seen
   }
   // A link last seen archived may be back by now (marketing restored it): only a read can tell.
   if (!seen && ((adding && !alreadyOwned) || linked.status === 'archived')) return { kind: 'read' };
-  if (seen?.status === 'archived') {
-    return {
-      kind: 'skip',
-      reason: `the member ${linked.email} is archived in Mailchimp, which takes no tag changes; the CRM's tags follow when it is back`,
-    };
-  }
+  if (seen?.status === 'archived') return { kind: 'skip', reason: archivedReason(linked) };
   if (adding && !alreadyOwned && seen?.tags.some((t) => t.toLowerCase() === key)) {
     return {
       kind: 'skip',
       reason: `tag "${tag}" is already on the member, set outside the CRM: it stays theirs, and the CRM will not remove it`,
     };
   }
+  const state = { ...linked, tags: adding ? [...owned, tag] : owned };
   return {
     kind: 'send',
     change: { name: tag, status: adding ? 'active' : 'inactive' },
-    state: { ...linked, tags: adding ? [...owned, tag] : owned },
+    state: seen ? withSeenStatus(state, seen) : state,
   };
+}
+
+export const archivedReason = (linked: MemberLinkState) =>
+  `the member ${linked.email} is archived in Mailchimp, which takes no tag changes; the CRM's tags follow when it is back`;
+
+export const seenOf = (member: { status: string; tags?: readonly { name: string }[] | undefined }) => ({
+  status: member.status,
+  tags: (member.tags ?? []).map((t) => t.name),
+});
+
+/**
+ * The link state once the member was read: the status seen (a link last seen archived that
+ * marketing restored is read no more), and no `restoreStatus` for a member that is not archived
+ * (it is only for a contact crm-sync archived coming back).
+ */
+export function withSeenStatus(state: MemberLinkState, seen: SeenMember): MemberLinkState {
+  if (seen.status === 'archived') return { ...state, status: seen.status };
+  const { restoreStatus: _dropped, ...rest } = state;
+  return { ...rest, status: seen.status };
+}
+
+/** Whether all these changes are in effect on the member as read (names case-insensitive). */
+export function changesInEffect(changes: readonly MemberTag[], seen: SeenMember): boolean {
+  const present = new Set(seen.tags.map((t) => t.toLowerCase()));
+  return changes.every((change) => present.has(change.name.toLowerCase()) === (change.status === 'active'));
+}
+
+/**
+ * Whether a failed tags write needs the member read to know what it means: a 404 (deleted, or
+ * archived since the link last saw it?) or a retryable failure (applied or not?). A permanent
+ * answer, a rate limit (refused, not applied) or an auth or config error does not.
+ */
+export function writeNeedsRead(error: unknown): boolean {
+  const classified = classifyUnknown(error);
+  return classified.status === 404 || classified.kind === 'retryable';
+}
+
+export type ResolvedWrite =
+  /** The changes are all in effect: the write happened. */
+  | { kind: 'done'; seen: SeenMember }
+  /** A 404 for a member that is archived: its tag events are skipped. */
+  | { kind: 'archived' }
+  | { kind: 'error'; error: unknown };
+
+/**
+ * What a member's failed tags write (`changes`, all of that member's) means, given the member's
+ * read when `writeNeedsRead` asked for one. A 404: archived → skipped; a 404 on the read too →
+ * MEMBER_GONE (after the audience check); a member that is there → retried. A retryable failure:
+ * done when every change is in effect, else (or when the read failed) the failure itself.
+ * Never throws: a failed audience check comes back as the error.
+ */
+export async function resolveFailedWrite(
+  ctx: PushContext,
+  linked: MemberLinkState,
+  changes: readonly MemberTag[],
+  error: unknown,
+  read: OperationOutcome<{ status: string; tags?: readonly { name: string }[] | undefined }> | undefined,
+): Promise<ResolvedWrite> {
+  try {
+    if ((error as { status?: number }).status === 404) {
+      if (!read) return { kind: 'error', error: await memberGone(ctx, linked, error) };
+      if (!read.ok) return { kind: 'error', error: await memberGone(ctx, linked, read.error) };
+      if (read.value.status === 'archived') return { kind: 'archived' };
+      return {
+        kind: 'error',
+        error: new RetryableError(
+          `Mailchimp answered 404 to the tag changes of ${linked.email}, which is ${read.value.status} in audience ${linked.listId}`,
+          { code: 'TAGS_NOT_APPLIED' },
+        ),
+      };
+    }
+    if (!read?.ok) return { kind: 'error', error };
+    const seen = seenOf(read.value);
+    return changesInEffect(changes, seen) ? { kind: 'done', seen } : { kind: 'error', error };
+  } catch (failure) {
+    return { kind: 'error', error: failure };
+  }
 }
 
 /**
@@ -89,16 +165,27 @@ export async function applyTagEvent(
   let step: TagStep;
   try {
     step = tagStep(record, linked);
-    if (step.kind === 'read') {
-      const member = await ctx.api.getMember(ref);
-      step = tagStep(record, linked, { status: member.status, tags: (member.tags ?? []).map((t) => t.name) });
-    }
-    if (step.kind === 'skip') return { status: 'skipped', reason: step.reason };
-    if (step.kind === 'read') throw new Error('a tag event asked for a read it was given (a connector bug)');
-    await ctx.api.updateTags(ref, [step.change]);
+    if (step.kind === 'read') step = tagStep(record, linked, seenOf(await ctx.api.getMember(ref)));
   } catch (error) {
     throw await memberGone(ctx, linked, error);
   }
-  ctx.states.set(record.entityId, step.state);
-  return { status: 'ok', externalId: linked.memberId, state: step.state };
+  if (step.kind === 'skip') return { status: 'skipped', reason: step.reason };
+  if (step.kind === 'read') throw new Error('a tag event asked for a read it was given (a connector bug)');
+  let state = step.state;
+  try {
+    await ctx.api.updateTags(ref, [step.change]);
+  } catch (error) {
+    const read = writeNeedsRead(error)
+      ? await ctx.api.getMember(ref).then(
+          (value) => ({ ok: true as const, value }),
+          (failure) => ({ ok: false as const, error: classifyUnknown(failure) }),
+        )
+      : undefined;
+    const resolved = await resolveFailedWrite(ctx, linked, [step.change], error, read);
+    if (resolved.kind === 'archived') return { status: 'skipped', reason: archivedReason(linked) };
+    if (resolved.kind === 'error') throw resolved.error;
+    state = withSeenStatus(state, resolved.seen);
+  }
+  ctx.states.set(record.entityId, state);
+  return { status: 'ok', externalId: linked.memberId, state };
 }

@@ -65,4 +65,71 @@ describe('tag events in batch runs against the Mailchimp sandbox', () => {
     });
     expect(links.get('contact:8')?.state.tags).toEqual([]);
   });
+  /** Creates members 0..n-1 of this audience and tags them all 'segment' (the CRM owns it). */
+  async function taggedMembers(audience: ReturnType<typeof env.audience>, n: number, offset: number) {
+    const ids = Array.from({ length: n }, (_, i) => i + offset);
+    const created = await audience.push(
+      ids.map((i) => {
+        const c = contact(i + 1, emailOf(i));
+        return record({
+          operation: 'upsert',
+          event: crmEvent('CRM_CONTACT_CREATED', c),
+          entityId: String(i + 1),
+          payload: payloadOf(c),
+        });
+      }),
+    );
+    expect(created.every((r) => r.status === 'ok')).toBe(true);
+    const tagged = await audience.push(ids.map((i) => tagRecord(i, 'CRM_CONTACT_TAG_ADDED')));
+    expect(tagged.every((r) => r.status === 'ok')).toBe(true);
+    return ids;
+  }
+  const tagRecord = (i: number, type: 'CRM_CONTACT_TAG_ADDED' | 'CRM_CONTACT_TAG_REMOVED') =>
+    record({
+      operation: type === 'CRM_CONTACT_TAG_ADDED' ? 'tag_add' : 'tag_remove',
+      event: crmEvent(type, { ...contact(i + 1, emailOf(i)), tag: 'segment' }),
+      entityId: String(i + 1),
+    });
+
+  it('skips the tag events of members marketing archived since the last sync, in batch runs and direct calls', async () => {
+    for (const batchUpdatesFrom of [10, 0]) {
+      const audience = env.audience({ batchUpdatesFrom });
+      const ids = await taggedMembers(audience, 12, 100 + batchUpdatesFrom * 100);
+      const archived = new Set([ids[3], ids[5]]);
+      for (const i of archived) env.sandbox.audience(audience.listId).archive(emailOf(i as number));
+
+      // Removals of a tag the CRM owns: no read before them, so the POST meets the archive.
+      const results = await audience.push(ids.map((i) => tagRecord(i, 'CRM_CONTACT_TAG_REMOVED')));
+      ids.forEach((i, position) => {
+        if (archived.has(i)) {
+          expect(results[position], `member ${i}`).toEqual({
+            status: 'skipped',
+            reason: `the member ${emailOf(i)} is archived in Mailchimp, which takes no tag changes; the CRM's tags follow when it is back`,
+          });
+          expect(audience.links.get(`contact:${i + 1}`)?.state.tags).toEqual(['segment']);
+        } else {
+          expect(okResult(results[position]).state?.tags, `member ${i}`).toEqual([]);
+        }
+      });
+    }
+  });
+
+  it('keeps the tag changes of a run whose results cannot be read, once a read shows them done', async () => {
+    const audience = env.audience();
+    const ids = await taggedMembers(audience, 10, 500);
+    // The run is applied, but its results download fails.
+    env.sandbox.faults.add({ path: '/__sandbox/batch-results/', status: 503, times: 1 });
+    const results = await audience.push(ids.map((i) => tagRecord(i, 'CRM_CONTACT_TAG_REMOVED')));
+    ids.forEach((i, position) => {
+      expect(okResult(results[position]).state?.tags, `member ${i}`).toEqual([]);
+      expect(env.sandbox.member(audience.listId, emailOf(i))?.tags).toEqual([]);
+    });
+    // The tags run and the run reading its members again.
+    expect(
+      env.sandbox
+        .batches()
+        .slice(-2)
+        .map((b) => b.operations),
+    ).toEqual([10, 10]);
+  });
 });
