@@ -10,21 +10,30 @@ afterAll(() => env.stop());
 
 const emailOf = (i: number) => `tagged${i}@example.com`;
 
+/** Contacts `ids` created as members of the audience, linked. */
+async function createMembers(audience: ReturnType<typeof env.audience>, ids: number[]) {
+  const created = await audience.push(
+    ids.map((i) => {
+      const c = contact(i + 1, emailOf(i));
+      return record({
+        operation: 'upsert',
+        event: crmEvent('CRM_CONTACT_CREATED', c),
+        entityId: String(i + 1),
+        payload: payloadOf(c),
+      });
+    }),
+  );
+  expect(created.every((r) => r.status === 'ok')).toBe(true);
+}
+
 describe('tag events in batch runs against the Mailchimp sandbox', () => {
   it('tags 50 linked members with two batch runs, leaving a tag marketing set to marketing', async () => {
-    const { listId, push, ctx, links } = env.audience();
-    const created = await push(
-      Array.from({ length: 50 }, (_, i) => {
-        const c = contact(i + 1, emailOf(i));
-        return record({
-          operation: 'upsert',
-          event: crmEvent('CRM_CONTACT_CREATED', c),
-          entityId: String(i + 1),
-          payload: payloadOf(c),
-        });
-      }),
+    const members = env.audience();
+    const { listId, push, ctx, links } = members;
+    await createMembers(
+      members,
+      Array.from({ length: 50 }, (_, i) => i),
     );
-    expect(created.every((r) => r.status === 'ok')).toBe(true);
     // Marketing tagged one of them by hand before the CRM segment was tagged.
     const audience = env.sandbox.audience(listId);
     audience.setTags(audience.find(emailOf(7)) as NonNullable<ReturnType<typeof audience.find>>, [
@@ -65,21 +74,10 @@ describe('tag events in batch runs against the Mailchimp sandbox', () => {
     });
     expect(links.get('contact:8')?.state.tags).toEqual([]);
   });
-  /** Creates members 0..n-1 of this audience and tags them all 'segment' (the CRM owns it). */
+  /** Creates members `offset`..`offset + n - 1` and tags them all 'segment' (the CRM owns it). */
   async function taggedMembers(audience: ReturnType<typeof env.audience>, n: number, offset: number) {
     const ids = Array.from({ length: n }, (_, i) => i + offset);
-    const created = await audience.push(
-      ids.map((i) => {
-        const c = contact(i + 1, emailOf(i));
-        return record({
-          operation: 'upsert',
-          event: crmEvent('CRM_CONTACT_CREATED', c),
-          entityId: String(i + 1),
-          payload: payloadOf(c),
-        });
-      }),
-    );
-    expect(created.every((r) => r.status === 'ok')).toBe(true);
+    await createMembers(audience, ids);
     const tagged = await audience.push(ids.map((i) => tagRecord(i, 'CRM_CONTACT_TAG_ADDED')));
     expect(tagged.every((r) => r.status === 'ok')).toBe(true);
     return ids;
