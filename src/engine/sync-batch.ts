@@ -66,6 +66,59 @@ export async function syncNewest(
   items: SyncItem[],
   deps: SyncBatchDeps & { latest: Pick<NewestChangeStore, 'supersedes'> },
 ): Promise<SyncOutcome[]> {
+  const release = await takeRecords(
+    rt.integration.id,
+    items.map((item) => linkKey(item.ref.entityType, item.ref.entityId)),
+  );
+  try {
+    return await pushUnlessSuperseded(rt, items, deps);
+  } finally {
+    release();
+  }
+}
+
+/** Per integration: the records in a push of this process, and the push that has them. */
+const recordsInPush = new Map<string, Map<string, Promise<void>>>();
+
+/**
+ * Waits until no earlier push of this process holds any of these records, and holds them for
+ * the caller until it calls the answer. Two pushes of one record at once would each start from
+ * the link as it was, and the later link write would drop what the earlier one recorded (the
+ * tags the CRM owns at Mailchimp, say); a batch serialises its own records in rounds, and this
+ * does the same for two batches, which the micro-batcher flushes concurrently. A push waits
+ * whole, so its batch keeps its seats; it only waits for pushes that began before it, so no two
+ * wait for each other. (Two worker processes can still push one record at once: the link's
+ * order check covers state changes, not the connectors' own link state.)
+ */
+async function takeRecords(integrationId: string, keys: readonly string[]): Promise<() => void> {
+  let held = recordsInPush.get(integrationId);
+  if (!held) {
+    held = new Map();
+    recordsInPush.set(integrationId, held);
+  }
+  const before = new Set<Promise<void>>();
+  for (const key of keys) {
+    const earlier = held.get(key);
+    if (earlier) before.add(earlier);
+  }
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  for (const key of keys) held.set(key, mine);
+  await Promise.all(before);
+  return () => {
+    done();
+    for (const key of keys) if (held.get(key) === mine) held.delete(key);
+    if (held.size === 0) recordsInPush.delete(integrationId);
+  };
+}
+
+async function pushUnlessSuperseded(
+  rt: IntegrationRuntime,
+  items: SyncItem[],
+  deps: SyncBatchDeps & { latest: Pick<NewestChangeStore, 'supersedes'> },
+): Promise<SyncOutcome[]> {
   const stale = await Promise.all(
     items.map((item) =>
       item.replay || classOf(item.operation) !== 'state'

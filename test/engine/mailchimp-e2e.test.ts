@@ -5,7 +5,10 @@ import {
   DEFAULT_MERGE_FIELDS,
   type MailchimpSandbox,
 } from '../../src/connectors/mailchimp/sandbox/index.js';
-import type { CrmEventInput } from '../../src/events/envelope.js';
+import { NewestChangeStore } from '../../src/engine/newest-change-store.js';
+import { syncNewest } from '../../src/engine/sync-batch.js';
+import { CrmEvent, type CrmEventInput } from '../../src/events/envelope.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -285,6 +288,31 @@ describe('Mailchimp end to end through the worker', () => {
     expect(tagsOf(winner.email)).toEqual(['merged']);
     expect(member(loser.email)?.status).toBe('archived');
     await waitFor('the loser link to go', async () => (await linkOf('contact', loser.id)) === undefined);
+  });
+
+  it('records both tags the CRM owns when two batches add tags to one member at once', async () => {
+    // The micro-batcher flushes batches concurrently; two that hold one member must not both
+    // start from the link as it was, or the later link write drops the tag the earlier one set.
+    const c = await createContact();
+    const rt = (await h.engine.registry.get(integrationId))!;
+    const latest = new NewestChangeStore(h.ctx.redis(), h.prefix);
+    const deps = { db: h.ctx.db, logger: silentLogger, pauseIntegration: async () => {}, latest };
+    const tagItem = (tag: string) => ({
+      event: CrmEvent.parse(tagEvent('CRM_CONTACT_TAG_ADDED', c.id, tag, [tag])),
+      ref: { entityType: 'contact' as const, entityId: String(c.id) },
+      operation: 'tag_add' as const,
+      attemptsMade: 0,
+    });
+
+    const [first, second] = await Promise.all([
+      syncNewest(rt, [tagItem('alpha')], deps),
+      syncNewest(rt, [tagItem('beta')], deps),
+    ]);
+
+    expect([first[0]?.kind, second[0]?.kind]).toEqual(['synced', 'synced']);
+    expect(tagsOf(c.email)).toEqual(['alpha', 'beta']);
+    expect(((await linkOf('contact', c.id))?.state.tags as string[]).sort()).toEqual(['alpha', 'beta']);
+    await latest.close();
   });
 
   it('archives the member of an archived contact', async () => {
