@@ -370,7 +370,6 @@ async function connectorAlone(count: number) {
       state: result.state ?? {},
     }));
     const seconds = created.seconds;
-    const ok = created.synced.length;
 
     // (c) The same members updated: linked, so PATCHes, which go as batch operation runs; (d)
     // then a CRM segment of all of them tagged, one CRM_CONTACT_TAG_ADDED each.
@@ -387,46 +386,37 @@ async function connectorAlone(count: number) {
       externalId: result.externalId ?? record.externalId,
       state: result.state ?? record.state,
     }));
-    const updated = updates.synced.length;
-    const updateSeconds = updates.seconds;
 
     // (d) The tag events: reads and tag changes as batch operation runs.
     const tagsFrom = Date.now();
     const tags = await pushAll(updates.synced);
-    const tagOk = tags.synced.length;
-    const tagSeconds = tags.seconds;
     stats = await sandbox.stop();
     const createLog = { ...stats, log: stats.log.filter(([at]) => at < updatesFrom) };
-    const updateLog = stats.log.filter(([at]) => at >= updatesFrom && at < tagsFrom);
-    const tagLog = stats.log.filter(([at]) => at >= tagsFrom);
-    const routes = (pattern: RegExp) => updateLog.filter(([, route]) => pattern.test(route)).length;
+    /** A phase's figures from its part of the sandbox's log: requests by kind, and 429s. */
+    const phase = (from: number, to: number, synced: number, phaseSeconds: number) => {
+      const log = stats!.log.filter(([at]) => at >= from && at < to);
+      const routes = (pattern: RegExp) => log.filter(([, route]) => pattern.test(route)).length;
+      return {
+        perSecond: Math.round(synced / phaseSeconds),
+        seconds: Number(phaseSeconds.toFixed(1)),
+        okResults: synced,
+        requests: log.length,
+        requestsPerRecord: Number((log.length / Math.max(1, synced)).toFixed(4)),
+        batchRuns: routes(/^POST \/batches$/),
+        statusReads: routes(/^GET \/batches\//),
+        resultDownloads: routes(/batch-results/),
+        directCalls: routes(/\/members\//),
+        rateLimited429s: log.filter(([, , status]) => status === 429).length,
+      };
+    };
     return {
       ...summary(count, seconds, { ...stats, requests: createLog.log.length }),
       // Equal 500-member batches here, so the members per call are known.
       steadyMembersPerSecond: steadyMembersPerSecond(createLog, count),
       pushesInFlight: lanes,
-      okResults: ok,
-      updates: {
-        membersPerSecond: Math.round(updated / updateSeconds),
-        seconds: Number(updateSeconds.toFixed(1)),
-        okResults: updated,
-        requests: updateLog.length,
-        requestsPerMember: Number((updateLog.length / Math.max(1, updated)).toFixed(4)),
-        batchRuns: routes(/^POST \/batches$/),
-        statusReads: routes(/^GET \/batches\//),
-        resultDownloads: routes(/batch-results/),
-        memberPatches: routes(/^PATCH /),
-        rateLimited429s: updateLog.filter(([, , status]) => status === 429).length,
-      },
-      tagEvents: {
-        eventsPerSecond: Math.round(tagOk / tagSeconds),
-        seconds: Number(tagSeconds.toFixed(1)),
-        okResults: tagOk,
-        requests: tagLog.length,
-        requestsPerEvent: Number((tagLog.length / Math.max(1, tagOk)).toFixed(4)),
-        batchRuns: tagLog.filter(([, route]) => route === 'POST /batches').length,
-        rateLimited429s: tagLog.filter(([, , status]) => status === 429).length,
-      },
+      okResults: created.synced.length,
+      updates: phase(updatesFrom, tagsFrom, updates.synced.length, updates.seconds),
+      tagEvents: phase(tagsFrom, Number.POSITIVE_INFINITY, tags.synced.length, tags.seconds),
     };
   } finally {
     if (!stats) sandbox.kill();
