@@ -59,6 +59,13 @@ export interface PushRecord {
   state: Record<string, unknown>;
   /** The event that caused the push (its snapshot, type, ids). */
   event: CrmEvent;
+  /**
+   * An earlier attempt of this record may have reached the provider: it failed after sending (a
+   * timeout, a lost answer), it is a dead letter's replay, or its job runs again after the engine
+   * failed mid-job. A connector whose write is not idempotent (a note, an event) looks before it
+   * writes again.
+   */
+  retried?: boolean | undefined;
 }
 
 export interface PushOk {

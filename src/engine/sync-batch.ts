@@ -35,6 +35,8 @@ export interface SyncItem {
   priority?: 'live' | 'bulk' | undefined;
   /** A replay of a dead letter: pushed even when a later change was routed (the operator asked). */
   replay?: boolean | undefined;
+  /** An earlier attempt may have reached the provider (see PushRecord.retried). */
+  retried?: boolean | undefined;
 }
 
 export type SyncOutcome =
@@ -257,6 +259,7 @@ async function syncRound(
         payload: mapped.payload,
         state: link?.state ?? {},
         event: item.event,
+        ...(item.retried ? { retried: true } : {}),
       },
     });
   });

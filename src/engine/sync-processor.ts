@@ -71,6 +71,8 @@ export function createSyncProcessor(deps: ProcessorDeps) {
         force: item.force,
         priority: item.priority,
         replay: item.replayOf !== undefined,
+        // A retry, a replay, or a job run again after the engine failed mid-job.
+        retried: item.attemptsMade > 0 || item.replayOf !== undefined || job.attemptsMade > 0,
       }),
     );
     // A later change of the record was routed: its own job pushes the newest state.
