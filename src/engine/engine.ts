@@ -15,6 +15,8 @@ import { baseUrlsFromEnv } from './integration-runtime.js';
 import { integrationSourceFromDb } from './integration-source.js';
 import { NewestChangeStore } from './newest-change-store.js';
 import { createRateLimiters } from './rate-limiter.js';
+import { RecordLeases } from './record-leases.js';
+import { RecordsInPush } from './records-in-push.js';
 import { type ReplayResult, type ReplaySelection, replayFailures } from './replay.js';
 import { createRouter, type RouteDecision } from './router.js';
 import { RuntimeRegistry } from './runtime-registry.js';
@@ -96,6 +98,8 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
     logger,
   );
   const latest = new NewestChangeStore(ctx.redis(), prefix);
+  const leases = new RecordLeases(ctx.redis(), prefix, logger);
+  const inPush = new RecordsInPush();
   const writeBack = new WriteBackQueue({
     connection: () => ctx.redis(),
     prefix,
@@ -136,6 +140,8 @@ export function createEngine(ctx: AppContext, options: EngineOptions = {}): Engi
         db,
         logger,
         latest,
+        leases,
+        inPush,
         async pauseIntegration(reason, untilMs) {
           await setIntegrationStatus(db, rt.integration.id, {
             status: 'paused',

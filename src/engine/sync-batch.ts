@@ -1,4 +1,5 @@
-import { type ConnectorError, classifyUnknown } from '../connectors/errors.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type ConnectorError, classifyUnknown, RetryableError } from '../connectors/errors.js';
 import { LIST_TARGET_KEY, type Operation, type PushRecord, type PushResult } from '../connectors/types.js';
 import type { CrmEvent } from '../events/envelope.js';
 import type { Logger } from '../logging/logger.js';
@@ -19,7 +20,9 @@ import { decideSync } from './decide-sync.js';
 import { classOf, type EntityRef, snapshotOf } from './entity-ref.js';
 import type { IntegrationRuntime, PushScope } from './integration-runtime.js';
 import type { NewestChangeStore } from './newest-change-store.js';
+import type { RecordLeases } from './record-leases.js';
 import { orderOf } from './record-order.js';
+import { RecordsInPush } from './records-in-push.js';
 import { decideFailure } from './retry-policy.js';
 import { syncHash } from './sync-hash.js';
 
@@ -66,54 +69,81 @@ export interface SyncBatchDeps {
 export async function syncNewest(
   rt: IntegrationRuntime,
   items: SyncItem[],
-  deps: SyncBatchDeps & { latest: Pick<NewestChangeStore, 'supersedes'> },
+  deps: SyncBatchDeps & {
+    latest: Pick<NewestChangeStore, 'supersedes'>;
+    /** Keeps other worker processes out of these records while they are pushed. */
+    leases?: RecordLeases;
+    /** Keeps this process's other pushes out of them (default: one for the whole process). */
+    inPush?: RecordsInPush;
+  },
 ): Promise<SyncOutcome[]> {
-  const release = await takeRecords(
-    rt.integration.id,
-    items.map((item) => linkKey(item.ref.entityType, item.ref.entityId)),
-  );
+  const keys = items.map((item) => linkKey(item.ref.entityType, item.ref.entityId));
+  const release = await (deps.inPush ?? RecordsInPush.process).take(rt.integration.id, keys);
   try {
-    return await pushUnlessSuperseded(rt, items, deps);
+    return deps.leases
+      ? await pushLeased(rt, items, keys, { ...deps, leases: deps.leases })
+      : await pushUnlessSuperseded(rt, items, deps);
   } finally {
     release();
   }
 }
 
-/** Per integration: the records in a push of this process, and the push that has them. */
-const recordsInPush = new Map<string, Map<string, Promise<void>>>();
+const BUSY_POLL_MS = { first: 20, max: 250 };
 
 /**
- * Waits until no earlier push of this process holds any of these records, and holds them for
- * the caller until it calls the answer. Two pushes of one record at once would each start from
- * the link as it was, and the later link write would drop what the earlier one recorded (the
- * tags the CRM owns at Mailchimp, say); a batch serialises its own records in rounds, and this
- * does the same for two batches, which the micro-batcher flushes concurrently. A push waits
- * whole, so its batch keeps its seats; it only waits for pushes that began before it, so no two
- * wait for each other. (Two worker processes can still push one record at once: the link's
- * order check covers state changes, not the connectors' own link state.)
+ * Pushes the records whose leases it gets (RecordLeases: one process pushes a record at a time),
+ * then waits for the ones another process is pushing and pushes them after it: a batch keeps its
+ * other records moving, and never holds a lease while it waits (no two pushes wait for each
+ * other). A record still busy after `leases.maxWaitMs` (a minute) is retried later, like a provider's 5xx.
  */
-async function takeRecords(integrationId: string, keys: readonly string[]): Promise<() => void> {
-  let held = recordsInPush.get(integrationId);
-  if (!held) {
-    held = new Map();
-    recordsInPush.set(integrationId, held);
+async function pushLeased(
+  rt: IntegrationRuntime,
+  items: SyncItem[],
+  keys: readonly string[],
+  deps: SyncBatchDeps & { latest: Pick<NewestChangeStore, 'supersedes'>; leases: RecordLeases },
+): Promise<SyncOutcome[]> {
+  const outcomes = new Array<SyncOutcome>(items.length);
+  const deadline = Date.now() + deps.leases.maxWaitMs;
+  let pending = items.map((_, i) => i);
+  let poll = BUSY_POLL_MS.first;
+  for (;;) {
+    const distinct = new Map(pending.map((i) => [keys[i]!, items[i]!.ref]));
+    const grant = await deps.leases.take(rt.integration.id, [...distinct.values()]);
+    const distinctKeys = [...distinct.keys()];
+    const busy = new Map(grant.busy.map((b) => [distinctKeys[b.position]!, b.retryInMs]));
+    const ready = pending.filter((i) => !busy.has(keys[i]!));
+    try {
+      if (ready.length > 0) {
+        const pushed = await pushUnlessSuperseded(
+          rt,
+          ready.map((i) => items[i]!),
+          deps,
+        );
+        ready.forEach((i, n) => {
+          outcomes[i] = pushed[n]!;
+        });
+      }
+    } finally {
+      await grant.release();
+    }
+    pending = pending.filter((i) => busy.has(keys[i]!));
+    if (pending.length === 0) return outcomes;
+    const wait = Math.min(poll, ...busy.values());
+    if (Date.now() + wait > deadline) {
+      const error = new RetryableError(
+        `another worker process was pushing this record for all of ${deps.leases.maxWaitMs} ms`,
+        { code: 'RECORD_BUSY' },
+      );
+      deps.logger.warn(
+        { integration: rt.integration.key, records: pending.length },
+        'records busy in another worker process; retrying them later',
+      );
+      for (const i of pending) outcomes[i] = { kind: 'retry', delayMs: 1_000, error };
+      return outcomes;
+    }
+    await delay(wait);
+    poll = Math.min(BUSY_POLL_MS.max, poll * 2);
   }
-  const before = new Set<Promise<void>>();
-  for (const key of keys) {
-    const earlier = held.get(key);
-    if (earlier) before.add(earlier);
-  }
-  let done!: () => void;
-  const mine = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  for (const key of keys) held.set(key, mine);
-  await Promise.all(before);
-  return () => {
-    done();
-    for (const key of keys) if (held.get(key) === mine) held.delete(key);
-    if (held.size === 0) recordsInPush.delete(integrationId);
-  };
 }
 
 async function pushUnlessSuperseded(
