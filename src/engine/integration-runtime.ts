@@ -16,7 +16,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Mappings } from '../mappings/schema.js';
 import { providerRateLimitedTotal, providerRequestsTotal } from '../metrics/provider-metrics.js';
 import type { Db } from '../store/db.js';
-import { findLink } from '../store/links-repo.js';
+import { findLinks, linkKey } from '../store/links-repo.js';
 import { type AccountKeyCache, resolveAccountKey } from './account-key.js';
 import {
   type CompiledMappings,
@@ -24,6 +24,7 @@ import {
   compileIntegrationMappings,
 } from './compile-integration.js';
 import { resolveOperation } from './entity-ref.js';
+import { MicroBatcher } from './micro-batcher.js';
 import type { AccountLimiter } from './rate-limiter.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 
@@ -197,6 +198,20 @@ export async function buildRuntime(
     }
   }
 
+  // A connector asks for the links of a push's other records one at a time (an activity's
+  // contact, say), from many records at once: one query per moment instead of one each.
+  const links = new MicroBatcher<{ entityType: string; entityId: string }, LinkSeen | null>({
+    name: `${integration.key} link lookups`,
+    maxSize: 500,
+    windowMs: 1,
+    flush: async (refs) => {
+      const found = await findLinks(deps.db, integration.id, refs);
+      return refs.map((ref) => {
+        const link = found.get(linkKey(ref.entityType, ref.entityId));
+        return link ? { externalId: link.externalId, state: link.state } : null;
+      });
+    },
+  });
   const ctx: ConnectorContext<unknown, unknown> = {
     integration: {
       id: integration.id,
@@ -208,10 +223,7 @@ export async function buildRuntime(
     credentials: secrets,
     logger,
     request: (call, options) => send(call, options?.priority ?? 'live', options?.kind),
-    async lookupLink(entityType, entityId) {
-      const link = await findLink(deps.db, integration.id, entityType, entityId);
-      return link ? { externalId: link.externalId, state: link.state } : null;
-    },
+    lookupLink: (entityType, entityId) => links.add({ entityType, entityId }),
     reportQuota(quota) {
       runtime.quota = quota;
     },
@@ -219,6 +231,8 @@ export async function buildRuntime(
   runtime.client = connector.createClient(ctx);
   return runtime;
 }
+
+type LinkSeen = { externalId: string | null; state: Record<string, unknown> };
 
 function withBaseUrl(settings: Record<string, unknown>, provider: string, deps: RuntimeDeps) {
   const fromEnv = deps.baseUrls?.[provider];
