@@ -21,6 +21,8 @@ export const SyncJobItem = z.object({
   priority: z.enum(['live', 'bulk']).default('live'),
   /** Failed attempts of this record so far (a retry is a new job carrying the count). */
   attemptsMade: z.number().int().nonnegative().default(0),
+  /** An earlier attempt of this record may have reached the provider (a push a pause cut short). */
+  retried: z.boolean().optional(),
   /** Set by `crm-sync replay`: the dead letter this item re-runs. */
   replayOf: z.number().int().optional(),
   force: z.boolean().optional(),

@@ -71,8 +71,8 @@ export function createSyncProcessor(deps: ProcessorDeps) {
         force: item.force,
         priority: item.priority,
         replay: item.replayOf !== undefined,
-        // A retry, a replay, or a job run again after the engine failed mid-job.
-        retried: item.attemptsMade > 0 || item.replayOf !== undefined || job.attemptsMade > 0,
+        // A retry, a record held by a pause, a replay, or a job run again after the engine failed.
+        retried: item.retried || item.attemptsMade > 0 || item.replayOf !== undefined || job.attemptsMade > 0,
       }),
     );
     // A later change of the record was routed: its own job pushes the newest state.
@@ -130,7 +130,8 @@ export function createSyncProcessor(deps: ProcessorDeps) {
           case 'paused':
             log().warn({ reason: outcome.reason }, 'integration paused');
             heldUntil = Math.max(heldUntil, outcome.untilMs ?? 0);
-            held.push(item);
+            // Its push may have reached the provider before the failure that paused it.
+            held.push({ ...item, retried: true });
             return;
         }
       }),
