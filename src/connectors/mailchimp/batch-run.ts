@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
-import { classifyUnknown, RetryableError } from '../errors.js';
+import { type ConnectorError, classifyUnknown, RetryableError } from '../errors.js';
+import type { ClassifyOptions } from './error-table.js';
 import type { BatchOperation, OperationOutcome } from './mailchimp-api.js';
 import type { PushContext } from './push-context.js';
 import type { BatchStatus } from './responses.js';
@@ -15,6 +16,11 @@ export interface RunOptions<S extends z.ZodType> {
   operation: string;
   /** What one operation is, for an answer the results leave out: "this member's update". */
   item: string;
+  /**
+   * What an operation's 404 is, as for the direct call (error-table.ts): `permanent` unless
+   * told, `retryable` where a member found by address alone may not be there yet.
+   */
+  notFound?: ClassifyOptions['notFound'];
 }
 
 /**
@@ -24,7 +30,10 @@ export interface RunOptions<S extends z.ZodType> {
  * passes, then the results archive gives each operation's answer, validated with `schema` and
  * classified as a direct answer would be. A failure of the run itself (the submit, a timeout, an
  * unreadable archive) becomes every operation's error, so the caller only sends runs of
- * operations whose retry is safe. The outcomes come in the operations' order.
+ * operations whose retry is safe, or makes it safe (push-activities-bulk.ts: the retry looks
+ * first). A run that is not followed to its end (a timeout, a status that cannot be read) is
+ * cancelled; when that fails, or the submit's answer was lost, the errors say `mayStillApply`.
+ * The outcomes come in the operations' order.
  */
 export async function runBatch<S extends z.ZodType>(
   ctx: PushContext,
@@ -35,16 +44,46 @@ export async function runBatch<S extends z.ZodType>(
   // A rejected key or a missing audience: the run would fail the same way.
   const { fatal } = ctx;
   if (fatal) return operations.map(() => ({ ok: false, error: fatal }));
+  const failAll = (error: unknown, mayStillApply: boolean): OperationOutcome<z.infer<S>>[] => {
+    const classified = classifyUnknown(error);
+    if (classified.kind === 'auth' || classified.kind === 'config') ctx.fatal ??= classified;
+    return operations.map(() => ({
+      ok: false,
+      error: classified,
+      ...(mayStillApply ? { mayStillApply } : {}),
+    }));
+  };
+
+  let submitted: BatchStatus;
   try {
-    const submitted = await ctx.api.submitBatch(
+    submitted = await ctx.api.submitBatch(
       operations.map((operation, i) => ({ ...operation, operation_id: String(i) })),
     );
-    const finished = await waitForBatch(ctx, submitted);
-    const byOperation = await ctx.api.batchOutcomes(
-      finished.response_body_url,
-      options.schema,
-      options.operation,
+  } catch (error) {
+    // A 4xx (a 429 included) was a refusal: no batch exists. Anything else may have created one.
+    return failAll(error, !refused(error));
+  }
+  let finished: BatchStatus;
+  try {
+    finished = await waitForBatch(ctx, submitted);
+  } catch (error) {
+    // Left running, it could apply its writes after the retries and newer writes have: an older
+    // state over a newer one, a restore after the contact was archived again, a note twice.
+    const cancelled = await ctx.api.cancelBatch(submitted.id).then(
+      () => true,
+      () => false,
     );
+    return failAll(error, !cancelled);
+  }
+  try {
+    if (!finished.response_body_url)
+      throw new RetryableError(`Mailchimp's finished batch ${finished.id} has no results link`, {
+        code: 'BATCH_RESULTS_UNREADABLE',
+      });
+    const byOperation = await ctx.api.batchOutcomes(finished.response_body_url, options.schema, {
+      operation: options.operation,
+      notFound: options.notFound ?? 'permanent',
+    });
     return operations.map(
       (_, i): OperationOutcome<z.infer<S>> =>
         byOperation.get(String(i)) ?? {
@@ -58,10 +97,14 @@ export async function runBatch<S extends z.ZodType>(
         },
     );
   } catch (error) {
-    const classified = classifyUnknown(error);
-    if (classified.kind === 'auth' || classified.kind === 'config') ctx.fatal ??= classified;
-    return operations.map(() => ({ ok: false, error: classified }));
+    // Finished: whatever it did is done, and a read now sees it.
+    return failAll(error, false);
   }
+}
+
+function refused(error: unknown): boolean {
+  const { status } = error as Partial<ConnectorError>;
+  return status !== undefined && status >= 400 && status < 500;
 }
 
 const FIRST_POLL_MS = 250;
@@ -73,9 +116,6 @@ async function waitForBatch(ctx: PushContext, batch: BatchStatus): Promise<Batch
   let pause = FIRST_POLL_MS;
   while (current.status !== 'finished') {
     if (Date.now() + pause > deadline) {
-      // Left running, it could apply its writes after the retries and newer writes have: an
-      // older state over a newer one, or a restore after the contact was archived again.
-      await ctx.api.cancelBatch(batch.id).catch(() => undefined);
       throw new RetryableError(
         `Mailchimp's batch ${batch.id} was still ${current.status} after ${ctx.settings.batchTimeoutMs} ms (settings.batchTimeoutMs)`,
         { code: 'BATCH_TIMEOUT' },
@@ -85,9 +125,5 @@ async function waitForBatch(ctx: PushContext, batch: BatchStatus): Promise<Batch
     pause = Math.min(MAX_POLL_MS, pause * 2);
     current = await ctx.api.batchStatus(batch.id);
   }
-  if (!current.response_body_url)
-    throw new RetryableError(`Mailchimp's finished batch ${batch.id} has no results link`, {
-      code: 'BATCH_RESULTS_UNREADABLE',
-    });
   return current;
 }

@@ -14,6 +14,10 @@ import {
   BatchSubscribeAnswer as BatchSubscribeAnswerSchema,
   ListAnswer,
   type Member,
+  type MemberEventsAnswer,
+  MemberEventsAnswer as MemberEventsAnswerSchema,
+  type MemberNotesAnswer,
+  MemberNotesAnswer as MemberNotesAnswerSchema,
   Member as MemberSchema,
   type MergeField,
   MergeField as MergeFieldSchema,
@@ -40,7 +44,17 @@ export interface BatchOperation {
 }
 
 /** A batch operation's outcome: the validated answer, or its classified error. */
-export type OperationOutcome<T> = { ok: true; value: T } | { ok: false; error: ConnectorError };
+export type OperationOutcome<T> =
+  | { ok: true; value: T }
+  | {
+      ok: false;
+      error: ConnectorError;
+      /**
+       * The run failed as a whole and Mailchimp may still apply this operation later: the
+       * submit's answer was lost (so there is no batch id to cancel), or the cancel failed.
+       */
+      mayStillApply?: boolean;
+    };
 
 export interface MemberTag {
   name: string;
@@ -75,6 +89,10 @@ export interface MailchimpApi {
   updateTags(ref: string, tags: MemberTag[]): Promise<void>;
   addNote(ref: string, note: string): Promise<{ id: string }>;
   addEvent(ref: string, body: Record<string, unknown>): Promise<void>;
+  /** One page of GET …/members/{ref}/notes; `query` in the API's names (activity-lookup.ts). */
+  memberNotes(ref: string, query: Readonly<Record<string, string | number>>): Promise<MemberNotesAnswer>;
+  /** One page of GET …/members/{ref}/events; `query` in the API's names (activity-lookup.ts). */
+  memberEvents(ref: string, query: Readonly<Record<string, string | number>>): Promise<MemberEventsAnswer>;
   /** Every page of GET …/segments?type=static (one request each): every tag, too. */
   staticSegments(): Promise<Segment[]>;
   createStaticSegment(name: string): Promise<Segment>;
@@ -92,7 +110,7 @@ export interface MailchimpApi {
   batchOutcomes<S extends z.ZodType>(
     resultsUrl: string,
     schema: S,
-    operation: string,
+    classify: ClassifyOptions,
   ): Promise<Map<string, OperationOutcome<z.infer<S>>>>;
   updateSegmentMembers(
     segmentId: string,
@@ -260,6 +278,20 @@ export function createMailchimpApi(deps: {
         () => sdk.lists.createListMemberEvent(listId, hash, body),
         nothing,
       ),
+    memberNotes: (ref, query) =>
+      call(
+        'read',
+        onMember('GET member notes'),
+        () => sdk.lists.getListMemberNotes(listId, ref, { ...query }),
+        MemberNotesAnswerSchema,
+      ),
+    memberEvents: (ref, query) =>
+      call(
+        'read',
+        onMember('GET member events'),
+        () => sdk.lists.getListMemberEvents(listId, ref, { ...query }),
+        MemberEventsAnswerSchema,
+      ),
     staticSegments: () =>
       readAllPages(async (count, offset) => {
         const page = await call(
@@ -293,7 +325,8 @@ export function createMailchimpApi(deps: {
         () => sdk.batches.deleteRequest(id),
         nothing,
       ),
-    batchOutcomes: async (resultsUrl, schema, operation) => {
+    batchOutcomes: async (resultsUrl, schema, classify) => {
+      const { operation } = classify;
       if (!/^https?:\/\//i.test(resultsUrl))
         throw new RetryableError(
           `Mailchimp gave a batch results link that is not http(s): ${resultsUrl.slice(0, 80)}`,
@@ -341,7 +374,7 @@ export function createMailchimpApi(deps: {
           const failure = { response: { status: result.status_code, body, text: result.response } };
           outcomes.set(result.operation_id, {
             ok: false,
-            error: translate(failure, { operation, notFound: 'permanent' }),
+            error: translate(failure, classify),
           });
           continue;
         }

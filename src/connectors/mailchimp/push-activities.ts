@@ -1,67 +1,61 @@
-import { PermanentError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
-import { EMAIL_KEY } from './default-mappings.js';
-import { eventNameFor, eventPropertiesFor, noteTextFor } from './event-name.js';
-import { locateMember } from './member-locator.js';
-import { checkAudience, type PushContext } from './push-context.js';
+import { findActivity } from './activity-lookup.js';
+import { type ActivityWrite, activityFailure, addedResult, planActivity } from './activity-plan.js';
+import { addActivitiesInBulk } from './push-activities-bulk.js';
+import { failed, type PushContext, settle } from './push-context.js';
+import { runPool } from './run-pool.js';
 
 /**
- * CRM_ACTIVITY_CREATED: a NOTE becomes a member note, every other type a member event. The link
- * makes a replay a no-op (Mailchimp has no idempotency key for either).
+ * CRM_ACTIVITY_CREATED records (activity-plan.ts says what each becomes). When at least
+ * `batchUpdatesFrom` of them need a request (0: never), they go as batch runs
+ * (push-activities-bulk.ts); otherwise one call each, a retried one reading first.
  */
-export async function pushActivity(record: PushRecord, ctx: PushContext): Promise<PushResult> {
-  if (record.externalId) return { status: 'ok', externalId: record.externalId, state: record.state };
-  const { event } = record;
-  if (event.type !== 'CRM_ACTIVITY_CREATED')
-    return { status: 'skipped', reason: `${event.type} is not an activity` };
-  const activity = event.data;
-  const email = record.payload[EMAIL_KEY] ?? activity.properties.email;
-  const member = await locateMember(
-    ctx,
-    String(activity.contactId),
-    typeof email === 'string' ? email : null,
-  );
-  if (!member) {
-    throw new RetryableError(
-      `contact ${activity.contactId} has no Mailchimp member yet (its own sync may still be on the way)`,
-      { code: 'CONTACT_NOT_SYNCED' },
-    );
+export async function pushActivities(
+  items: readonly { position: number; record: PushRecord }[],
+  ctx: PushContext,
+): Promise<Map<number, PushResult>> {
+  const results = new Map<number, PushResult>();
+  const writes: { position: number; write: ActivityWrite }[] = [];
+  await runPool(items, async ({ position, record }) => {
+    try {
+      const plan = await planActivity(record, ctx);
+      if (plan.kind === 'done') results.set(position, plan.result);
+      else writes.push({ position, write: plan.write });
+    } catch (error) {
+      results.set(position, failed(error));
+    }
+  });
+  // Found concurrently; sent in the batch's order.
+  writes.sort((a, b) => a.position - b.position);
+  const { batchUpdatesFrom } = ctx.settings;
+  if (batchUpdatesFrom > 0 && !ctx.fatal && writes.length >= batchUpdatesFrom) {
+    for (const [position, result] of await addActivitiesInBulk(writes, ctx)) results.set(position, result);
+    return results;
   }
-  const base = { listId: ctx.settings.listId, subscriberHash: member.hash };
-  // A linked member is named by its contact_id, which follows it across address changes. A 404
-  // for it means it was deleted in Mailchimp, which no retry mends; a 404 for a member found by
-  // address alone may be its own sync still on the way (retryable, as classified).
-  const ref = member.memberId ?? member.hash;
-  const gone = async (error: unknown) => {
-    // A deleted audience answers 404 for every member too: that is a config error (pause).
-    if (member.memberId && (error as { status?: number }).status === 404) await checkAudience(ctx);
-    return member.memberId && (error as { status?: number }).status === 404
-      ? new PermanentError(
-          `contact ${activity.contactId}'s Mailchimp member (contact_id ${member.memberId}) is no longer in audience ${ctx.settings.listId} (deleted in Mailchimp)`,
-          { code: 'MEMBER_GONE', status: 404 },
-        )
-      : error;
-  };
+  await runPool(writes, async ({ position, write }) => {
+    results.set(position, await settle(ctx, () => addActivity(write, ctx)));
+  });
+  return results;
+}
 
-  if (activity.type === 'NOTE') {
-    const note = noteTextFor(activity);
-    if (note === '') return { status: 'skipped', reason: 'the note is empty' };
-    const created = await ctx.api.addNote(ref, note).catch(async (error: unknown) => {
-      throw await gone(error);
-    });
-    return { status: 'ok', externalId: `note:${created.id}`, state: { ...base, noteId: created.id } };
+/**
+ * One activity with direct calls. A retried one (an earlier attempt may have reached Mailchimp,
+ * its answer lost) first looks for what that attempt would have added, and adds nothing when it
+ * finds it; Mailchimp has no idempotency key that would make the second POST harmless.
+ */
+export async function addActivity(write: ActivityWrite, ctx: PushContext): Promise<PushResult> {
+  try {
+    if (write.record.retried) {
+      const found = await findActivity(ctx, write.ref, write.target);
+      if (found) return addedResult(write, found, ctx);
+    }
+    if (write.send.kind === 'note') {
+      const created = await ctx.api.addNote(write.ref, write.send.text);
+      return addedResult(write, { kind: 'note', id: created.id }, ctx);
+    }
+    await ctx.api.addEvent(write.ref, write.send.body);
+    return addedResult(write, { kind: 'event' }, ctx);
+  } catch (error) {
+    throw await activityFailure(ctx, write, error);
   }
-
-  const name = eventNameFor(activity, ctx.settings.eventPrefix);
-  await ctx.api
-    .addEvent(ref, {
-      name,
-      properties: eventPropertiesFor(activity),
-      occurred_at: activity.occurredAt,
-      is_syncing: !ctx.settings.eventsTriggerAutomations,
-    })
-    .catch(async (error: unknown) => {
-      throw await gone(error);
-    });
-  return { status: 'ok', externalId: `event:${activity.id}`, state: { ...base, eventName: name } };
 }

@@ -3,7 +3,7 @@ import { RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { readMemberState } from './link-state.js';
 import { desiredTags } from './member-tags.js';
-import { pushActivity } from './push-activities.js';
+import { pushActivities } from './push-activities.js';
 import { archiveContact, retireLoser } from './push-archive.js';
 import { type PushContext, settle } from './push-context.js';
 import { type ListItem, pushListMemberships } from './push-lists.js';
@@ -140,9 +140,8 @@ export async function pushBatch(batch: readonly PushRecord[], ctx: PushContext):
 
   await runPool(later, (step) => step());
   for (const [position, result] of await pushListMemberships(lists, ctx)) results[position] = result;
-  await runPool(activities, async (position) => {
-    results[position] = await settle(ctx, () => pushActivity(batch[position] as PushRecord, ctx));
-  });
+  const activityRecords = activities.map((position) => ({ position, record: batch[position] as PushRecord }));
+  for (const [position, result] of await pushActivities(activityRecords, ctx)) results[position] = result;
 
   const final = results.map((r, position): PushResult => {
     if (!r) return { status: 'skipped', reason: 'the record was not handled (a connector bug)' };

@@ -40,6 +40,11 @@ export interface PushContext {
    * not dead-letter each contact as a member deleted in Mailchimp.
    */
   audienceCheck?: Promise<void>;
+  /**
+   * Note ids this push's look-ups (activity-lookup.ts) took as an earlier attempt of one of its
+   * activities: two identical notes of one contact must not both take the same note.
+   */
+  claimedNotes?: Set<string>;
 }
 
 /** Resolves when the audience exists; rejects with its classified error (a config error if gone). */

@@ -99,6 +99,42 @@ export const ListAnswer = z.looseObject({ id: z.string(), name: z.string() });
 
 export const NoteAnswer = z.looseObject({ id: z.union([z.number(), z.string()]).transform(String) });
 
+/**
+ * GET …/members/{ref}/notes (List recent member notes,
+ * https://mailchimp.com/developer/marketing/api/list-member-notes/list-recent-member-notes/): what
+ * a look for a note an earlier attempt may have added reads of each.
+ */
+export const MemberNote = z.looseObject({
+  id: z.union([z.number(), z.string()]).transform(String),
+  note: z.string(),
+  created_at: z.string(),
+});
+export type MemberNote = z.infer<typeof MemberNote>;
+
+export const MemberNotesAnswer = z.looseObject({
+  notes: z.array(MemberNote),
+  total_items: z.number().optional(),
+});
+export type MemberNotesAnswer = z.infer<typeof MemberNotesAnswer>;
+
+/**
+ * GET …/members/{ref}/events (List member events,
+ * https://mailchimp.com/developer/marketing/api/list-member-events/list-member-events/). Properties
+ * are strings as sent; anything else is kept and compared as text.
+ */
+export const MemberEvent = z.looseObject({
+  name: z.string(),
+  properties: z.record(z.string(), z.unknown()).nullish(),
+  occurred_at: z.string().nullish(),
+});
+export type MemberEvent = z.infer<typeof MemberEvent>;
+
+export const MemberEventsAnswer = z.looseObject({
+  events: z.array(MemberEvent),
+  total_items: z.number().optional(),
+});
+export type MemberEventsAnswer = z.infer<typeof MemberEventsAnswer>;
+
 export const Segment = z.looseObject({
   id: z.union([z.number(), z.string()]).transform(String),
   name: z.string(),

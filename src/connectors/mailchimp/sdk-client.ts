@@ -38,6 +38,17 @@ export interface MailchimpSdk {
     updateListMemberTags(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
     createListMemberNote(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
     createListMemberEvent(listId: string, hash: string, body: Record<string, unknown>): Promise<unknown>;
+    /** `opts` in the API's own (snake_case) names, which the SDK passes through as the query. */
+    getListMemberNotes(
+      listId: string,
+      hash: string,
+      opts?: Record<string, string | number>,
+    ): Promise<unknown>;
+    getListMemberEvents(
+      listId: string,
+      hash: string,
+      opts?: Record<string, string | number>,
+    ): Promise<unknown>;
     listSegments(listId: string, opts?: { type?: string; count?: number; offset?: number }): Promise<unknown>;
     createSegment(listId: string, body: Record<string, unknown>): Promise<unknown>;
     batchSegmentMembers(body: Record<string, unknown>, listId: string, segmentId: string): Promise<unknown>;

@@ -54,10 +54,14 @@ export const MailchimpSettings = z
     requestTimeoutMs: z.number().int().min(1000).max(120_000).default(60_000),
     /**
      * Linked members updated in one push from which the updates go as one batch operation run
-     * (POST /batches: one request, then a few status reads) instead of one PATCH each; 0 never.
+     * (POST /batches: one request, then a few status reads) instead of one PATCH each; likewise
+     * tag events that need a request, and activities (notes and events); 0 never.
      */
     batchUpdatesFrom: z.number().int().min(0).max(500).default(10),
-    /** How long a batch run may take at Mailchimp before its records are retried. */
+    /**
+     * How long a batch run may take at Mailchimp before its records are retried; also how long
+     * activities of a run that may still be applied wait before their retry looks for them.
+     */
     batchTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
   })
   .strict();

@@ -146,6 +146,8 @@ export class BatchRuns {
       account: b.account,
       status: b.deleted ? ('deleted' as const) : b.status,
       operations: b.operations.length,
+      /** `METHOD path` of each operation, in order. */
+      requests: b.operations.map((o) => `${o.method} ${o.path}`),
       results: [...b.results],
     }));
   }
@@ -212,6 +214,13 @@ export class BatchRuns {
     const [path, query] = target(operation);
     const fault = this.deps.faults.take(operation.method, path, true);
     if (fault?.delayMs) await delay(fault.delayMs, undefined, { signal, ref: false });
+    if (fault?.applied) {
+      try {
+        this.deps.dispatch(operation.method, path, account, query, parseJsonObject(operation.body ?? ''));
+      } catch {
+        // The fault answers for it either way.
+      }
+    }
     if (fault?.rawBody !== undefined)
       return { status_code: fault.status, operation_id, response: fault.rawBody };
     try {

@@ -7,7 +7,8 @@ import { SandboxProblem } from './problem.js';
  * bad input inside a good batch. A rule with a `path` targets a route, so it also fails the
  * batch operations (POST /batches) sent to that path, and can target the results download
  * (`/__sandbox/batch-results/`); a rule without one is about the HTTP exchange itself and
- * applies to API requests only. `holdBatches(true)` keeps submitted batches `pending`.
+ * applies to API requests only. `holdBatches(true)` keeps submitted batches `pending`. With
+ * `applied` the request is carried out before the fault answers it; with `drop` no answer comes.
  */
 export interface FaultRule {
   method?: string;
@@ -19,6 +20,16 @@ export interface FaultRule {
   /** Sent as is (text/html) instead of problem+json. */
   rawBody?: string;
   headers?: Record<string, string>;
+  /**
+   * Carry the request out first, then answer with the fault: a write that reached Mailchimp
+   * whose answer was lost (a 500 after the write, a dropped connection). Batch operations too.
+   */
+  applied?: boolean;
+  /**
+   * Close the connection without an answer (`status` is then only what `traffic.log` records).
+   * API requests only: a batch operation given one gets `status` as its result.
+   */
+  drop?: boolean;
   /** How many matching requests fail; Infinity for all of them. Default 1. */
   times?: number;
   delayMs?: number;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { hashOf, type SandboxStatus, WRITABLE_STATUSES } from './audience.js';
 import { assertMergeFields } from './merge-validation.js';
 import { invalid, notFound } from './problem.js';
@@ -110,54 +109,6 @@ function memberTags({ audience, params, body }: RouteContext) {
   return { status: 204 };
 }
 
-function addNote({ audience, params, body }: RouteContext) {
-  const note = str(body.note);
-  if (!note || note.length > 1000) {
-    throw invalid('The resource submitted could not be validated.', [
-      { field: 'note', message: 'A note is 1 to 1,000 characters' },
-    ]);
-  }
-  const member = audience.live(params[0] as string);
-  const created = audience.addNote(member, note);
-  return {
-    status: 200,
-    body: { ...created, list_id: audience.id, email_id: member.id, contact_id: member.contact_id },
-  };
-}
-
-const IsoDateTime = z.iso.datetime({ offset: true });
-
-function addEvent({ audience, params, body }: RouteContext) {
-  const name = str(body.name);
-  if (!name || !/^[A-Za-z0-9_-]{2,30}$/.test(name)) {
-    throw invalid('The resource submitted could not be validated.', [
-      { field: 'name', message: 'Event names are 2 to 30 letters, digits, underscores or dashes' },
-    ]);
-  }
-  const properties = obj(body.properties);
-  if (Object.values(properties).some((v) => typeof v !== 'string')) {
-    throw invalid('The resource submitted could not be validated.', [
-      { field: 'properties', message: 'Property values must be strings' },
-    ]);
-  }
-  // "The date and time the event occurred in ISO 8601 format"; a client sending anything else
-  // (an epoch number, a date alone) is told so here, as Mailchimp tells it.
-  const occurredAt = body.occurred_at;
-  if (occurredAt !== undefined && !IsoDateTime.safeParse(occurredAt).success) {
-    throw invalid('The resource submitted could not be validated.', [
-      { field: 'occurred_at', message: 'Must be an ISO 8601 date and time, e.g. 2026-11-22T09:30:00Z' },
-    ]);
-  }
-  const member = audience.live(params[0] as string);
-  member.events.push({
-    name,
-    properties: properties as Record<string, string>,
-    occurred_at: str(occurredAt) ?? new Date().toISOString(),
-    is_syncing: body.is_syncing === true,
-  });
-  return { status: 204 };
-}
-
 /** GET …/members/{ref}: archived members too (only writes refuse them), `fields` honoured. */
 const view = ({ audience, params, query }: RouteContext) => {
   const member = audience.find(params[0] as string);
@@ -195,6 +146,4 @@ export const memberRoutes: Route[] = [
       return { status: 200, body: { tags, total_items: tags.length } };
     },
   },
-  { method: 'POST', pattern: new RegExp(`^${M}/notes$`), handle: addNote },
-  { method: 'POST', pattern: new RegExp(`^${M}/events$`), handle: addEvent },
 ];

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
+import { activityRoutes } from './activity-routes.js';
 import { Audience, type SandboxStatus } from './audience.js';
 import { BatchRuns, RESULTS_PATH } from './batch-runs.js';
 import { Faults } from './faults.js';
@@ -52,7 +53,7 @@ export const DEFAULT_MERGE_FIELDS: MergeFieldSeed[] = [
   { tag: 'BIRTHDAY', name: 'Birthday', type: 'birthday', required: false, options: { date_format: 'MM/DD' } },
 ];
 
-const routes: Route[] = [...listRoutes, ...memberRoutes];
+const routes: Route[] = [...listRoutes, ...memberRoutes, ...activityRoutes];
 
 export interface SandboxOptions {
   limits?: Partial<Limits>;
@@ -195,6 +196,31 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
       inFlight = traffic.flying(account);
       if (traffic.limits.latencyMs > 0) await delay(traffic.limits.latencyMs);
       const fault = faults.take(method, path);
+      // A write that happened although its answer is lost: carried out, then the fault.
+      if (fault?.applied) {
+        try {
+          batchRuns.answer(method, path, account, parsedUrl.searchParams, body) ??
+            route(method, path, account, parsedUrl.searchParams, body);
+        } catch {
+          // Refused or not: the fault answers for it.
+        }
+      }
+      if (fault?.drop) {
+        if (fault.delayMs) await delay(fault.delayMs);
+        req.socket.destroy();
+        traffic.release(account);
+        traffic.log.push({
+          t,
+          at,
+          method,
+          path,
+          account,
+          status: 0,
+          durationMs: performance.now() - t,
+          inFlight,
+        });
+        return;
+      }
       if (fault) {
         if (fault.delayMs) await delay(fault.delayMs);
         if (fault.rawBody !== undefined) {

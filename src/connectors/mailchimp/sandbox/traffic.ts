@@ -11,6 +11,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   account: string | null;
+  /** 0 for a connection closed without an answer (a `drop` fault). */
   status: number;
   durationMs: number;
   /** Requests of the account in flight when this one arrived, itself included. */

@@ -62,3 +62,32 @@ export async function resultsArchive(id: string, files: unknown[][]): Promise<Bu
   for await (const chunk of tar) chunks.push(chunk as Buffer);
   return gzipSync(Buffer.concat(chunks));
 }
+
+/**
+ * One batch run as Mailchimp answers it: the submit (exact operations), one status read that
+ * finds it finished, and the results archive behind a pre-signed link that must not get the key.
+ */
+export async function fakeRun(
+  scope: nock.Scope,
+  id: string,
+  operations: nock.DataMatcherMap[],
+  results: unknown[] | 'unreadable',
+) {
+  scope
+    .post('/3.0/batches', { operations })
+    .reply(200, { id, status: 'pending', total_operations: operations.length })
+    .get(`/3.0/batches/${id}`)
+    .reply(200, {
+      id,
+      status: 'finished',
+      total_operations: operations.length,
+      finished_operations: operations.length,
+      response_body_url: `${RESULTS_HOST}/${id}.tar.gz?X-Amz-Signature=sig`,
+    });
+  return nock(RESULTS_HOST, { badheaders: ['authorization'] })
+    .get(`/${id}.tar.gz`)
+    .query({ 'X-Amz-Signature': 'sig' })
+    .reply(200, results === 'unreadable' ? 'not a tar' : await resultsArchive(id, [results]), {
+      'content-type': 'application/x-gzip',
+    });
+}

@@ -1,17 +1,7 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import { contact, crmEvent, errorResult, harness, okResult, record } from './fixtures.js';
-import {
-  KEY_A,
-  LIST,
-  mailchimp,
-  md5,
-  memberAnswer,
-  problem,
-  RESULTS_HOST,
-  resultsArchive,
-} from './nock-helpers.js';
+import { fakeRun, KEY_A, LIST, mailchimp, md5, memberAnswer, problem } from './nock-helpers.js';
 
 useStrictNock();
 
@@ -67,35 +57,6 @@ const answered = (operationId: number, status: number, body?: unknown) => ({
 const read = (operationId: number, i: number, tags: string[] = [], status = 'subscribed') =>
   answered(operationId, 200, { id: md5(emailOf(i)), status, tags: tags.map((name, id) => ({ id, name })) });
 const GONE = problem(404, 'Resource Not Found', 'The requested resource could not be found.');
-
-/**
- * One batch run as Mailchimp answers it: the submit (exact operations), one status read that
- * finds it finished, and the results archive behind a pre-signed link that must not get the key.
- */
-async function fakeRun(
-  scope: nock.Scope,
-  id: string,
-  operations: nock.DataMatcherMap[],
-  results: unknown[] | 'unreadable',
-) {
-  scope
-    .post('/3.0/batches', { operations })
-    .reply(200, { id, status: 'pending', total_operations: operations.length })
-    .get(`/3.0/batches/${id}`)
-    .reply(200, {
-      id,
-      status: 'finished',
-      total_operations: operations.length,
-      finished_operations: operations.length,
-      response_body_url: `${RESULTS_HOST}/${id}.tar.gz?X-Amz-Signature=sig`,
-    });
-  return nock(RESULTS_HOST, { badheaders: ['authorization'] })
-    .get(`/${id}.tar.gz`)
-    .query({ 'X-Amz-Signature': 'sig' })
-    .reply(200, results === 'unreadable' ? 'not a tar' : await resultsArchive(id, [results]), {
-      'content-type': 'application/x-gzip',
-    });
-}
 
 const VIP = [{ name: 'vip', status: 'active' }];
 
