@@ -137,7 +137,8 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: EngineOptions = {}): Promise<BenchStack> {
+/** A migrated database of the bench's own; `drop()` removes it. */
+export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = loadEnv();
   const name = `crm_sync_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: withDb(base.DATABASE_URL, 'postgres') });
@@ -146,6 +147,21 @@ export async function startStack(options: EngineOptions = {}): Promise<BenchStac
   await admin.end();
   const url = withDb(base.DATABASE_URL, name);
   await migrate({ databaseUrl: url });
+  return {
+    url,
+    async drop() {
+      const a = new pg.Client({ connectionString: withDb(base.DATABASE_URL, 'postgres') });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+export async function startStack(options: EngineOptions = {}): Promise<BenchStack> {
+  const base = loadEnv();
+  const database = await createBenchDatabase();
+  const url = database.url;
   const key = randomBytes(32);
   const prefix = `crm-sync-bench-${randomBytes(3).toString('hex')}`;
   const env = {
@@ -178,10 +194,7 @@ export async function startStack(options: EngineOptions = {}): Promise<BenchStac
       await engine.stop();
       await deleteBenchKeys(ctx.redis(), prefix);
       await ctx.close();
-      const a = new pg.Client({ connectionString: withDb(base.DATABASE_URL, 'postgres') });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await database.drop();
     },
   };
 }

@@ -14,8 +14,10 @@ import {
 } from '../../src/integrations/schema.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { syncedRecordCount } from '../../src/metrics/sync-metrics.js';
+import { createDb } from '../../src/store/db.js';
 import {
   contactCreated,
+  createBenchDatabase,
   deleteBenchKeys,
   machineCpuMeter,
   processCpuMeter,
@@ -305,6 +307,9 @@ async function connectorAlone(count: number) {
   const redisUrl = loadEnv().REDIS_URL;
   const prefix = `crm-sync-bench-mc-${randomBytes(3).toString('hex')}`;
   const limiters = createRateLimiters({ redisUrl, prefix });
+  // Activities find their contact's member through a link lookup (none here: by email).
+  const database = await createBenchDatabase();
+  const db = createDb(database.url, 4);
   try {
     const { integration, credentials } = unsavedIntegration(
       IntegrationConfig.parse(integrationConfig(apiKey, sandbox.url)),
@@ -312,7 +317,7 @@ async function connectorAlone(count: number) {
     );
     // The engine's own runtime: the same ctx.request (limiter, 429 pause and retry) and mapping.
     const rt = await buildRuntime(integration, credentials, {
-      db: undefined as never, // only activities, lists and merges look links up
+      db,
       logger: silentLogger,
       limiters,
     });
@@ -390,6 +395,11 @@ async function connectorAlone(count: number) {
     // (d) The tag events: reads and tag changes as batch operation runs.
     const tagsFrom = Date.now();
     const tags = await pushAll(updates.synced);
+
+    // (e) An activity per contact, notes and calls in turn (a CRM's activity import).
+    const activitiesFrom = Date.now();
+    const activityCount = Number(process.env.BENCH_MAILCHIMP_ACTIVITIES ?? count);
+    const activities = await pushAll(tags.synced.slice(0, activityCount).map(activityOf));
     stats = await sandbox.stop();
     const createLog = { ...stats, log: stats.log.filter(([at]) => at < updatesFrom) };
     /** A phase's figures from its part of the sandbox's log: requests by kind, and 429s. */
@@ -416,15 +426,53 @@ async function connectorAlone(count: number) {
       pushesInFlight: lanes,
       okResults: created.synced.length,
       updates: phase(updatesFrom, tagsFrom, updates.synced.length, updates.seconds),
-      tagEvents: phase(tagsFrom, Number.POSITIVE_INFINITY, tags.synced.length, tags.seconds),
+      tagEvents: phase(tagsFrom, activitiesFrom, tags.synced.length, tags.seconds),
+      activities: phase(
+        activitiesFrom,
+        Number.POSITIVE_INFINITY,
+        activities.synced.length,
+        activities.seconds,
+      ),
     };
   } finally {
     if (!stats) sandbox.kill();
     await limiters.close();
+    await db.end();
+    await database.drop();
     const redis = new Redis(redisUrl);
     await deleteBenchKeys(redis, prefix);
     await redis.quit();
   }
+}
+
+/** A CRM_ACTIVITY_CREATED for a synced contact: a note, or a call (a member event). */
+function activityOf(contact: PushRecord, i: number): PushRecord {
+  const id = `act_${contact.entityId}`;
+  const at = new Date().toISOString();
+  const event = CrmEvent.parse({
+    id: `evt_bench_${id}`,
+    type: 'CRM_ACTIVITY_CREATED',
+    organizationId: 'org_bench',
+    occurredAt: at,
+    data: {
+      id,
+      contactId: contact.entityId,
+      type: i % 2 === 0 ? 'NOTE' : 'CALL',
+      content: `Bench activity ${i}: spoke about the renewal`,
+      occurredAt: at,
+      properties: { direction: 'OUTBOUND' },
+    },
+  });
+  return {
+    key: `activity:${id}`,
+    operation: 'activity',
+    entityType: 'activity',
+    entityId: id,
+    externalId: null,
+    payload: { EMAIL: contact.payload.EMAIL },
+    state: {},
+    event,
+  };
 }
 
 export async function runMailchimpBench(count = Number(process.env.BENCH_MAILCHIMP_MEMBERS ?? 20_000)) {
