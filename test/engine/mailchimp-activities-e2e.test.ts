@@ -101,6 +101,14 @@ const memberPath = (contactId: number) => `/lists/${LIST}/members/${member(email
 const isActivityPost = (request: { method: string; path: string }) =>
   request.method === 'POST' && /\/members\/[^/]+\/(notes|events)$/.test(request.path);
 
+/** The note and event POSTs of the batch runs since the first `runsBefore`. */
+const activityPostsInRuns = (runsBefore: number) =>
+  sandbox
+    .batches()
+    .slice(runsBefore)
+    .flatMap((b) => b.requests)
+    .filter((r) => /^POST .*\/(notes|events)$/.test(r));
+
 beforeAll(async () => {
   sandbox = createMailchimpSandbox({ limits: { maxConnections: 10 } });
   const { url } = await sandbox.start();
@@ -172,12 +180,7 @@ describe('Mailchimp activities whose answers get lost, through the worker', () =
     expect(log.filter(isActivityPost)).toEqual([]);
     // A submit, a few status reads and the results per run, against one request per activity.
     expect(log.length).toBeLessThan(activities.length / 2);
-    const posted = sandbox
-      .batches()
-      .slice(runsBefore)
-      .flatMap((b) => b.requests)
-      .filter((r) => /^POST .*\/(notes|events)$/.test(r));
-    expect(posted).toHaveLength(activities.length);
+    expect(activityPostsInRuns(runsBefore)).toHaveLength(activities.length);
   });
 
   it('posts none of the activities again when their run’s results are lost and the retry finds them', async () => {
@@ -199,12 +202,7 @@ describe('Mailchimp activities whose answers get lost, through the worker', () =
     );
     expect(log.filter(isActivityPost)).toEqual([]);
     // One POST per activity in all of the runs: the first run's, none from the retry.
-    const posted = sandbox
-      .batches()
-      .slice(runsBefore)
-      .flatMap((b) => b.requests)
-      .filter((r) => /^POST .*\/(notes|events)$/.test(r));
-    expect(posted).toHaveLength(activities.length);
+    expect(activityPostsInRuns(runsBefore)).toHaveLength(activities.length);
   });
 
   // Last: it pauses the integration the other tests use.
