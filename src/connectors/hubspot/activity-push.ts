@@ -1,18 +1,25 @@
 import type { Activity } from '../../events/snapshots.js';
-import { RetryableError } from '../errors.js';
+import { isConnectorError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
+import { type PlannedEngagement, settleEarlierAttempts } from './activity-retries.js';
 import { associateAtCreate, ENGAGEMENTS, type EngagementKind } from './association-types.js';
 import type { PushEnv } from './contact-push.js';
+import type { EngagementType } from './engagement-match.js';
 import { engagementProperties } from './engagement-properties.js';
 import { contactIdsByEmail } from './links.js';
-import { type CreateWrite, createWithTraceIds } from './object-writes.js';
+import { createWithTraceIds } from './object-writes.js';
 import { normalizeEmail, toHubSpotProperties } from './property-values.js';
+
+/** An engagement to create, and the activity's place in the lane's records. */
+type Planned = PlannedEngagement & { index: number };
 
 /**
  * CRM_ACTIVITY_CREATED → a HubSpot engagement (note, call, meeting, email, task), associated at
  * creation with the contact and, when linked, the company. The engagement id is the activity's
- * link, so a replay of a linked activity makes no call. PAGE_VIEW and CUSTOM_EVENT have no
- * engagement of their own: they become notes only when a mapping gives them properties.
+ * link, so a replay of a linked activity makes no call; a retried one not linked yet looks for
+ * the engagement an earlier attempt may have created (activity-retries.ts), and is created only
+ * when none is found. PAGE_VIEW and CUSTOM_EVENT have no engagement of their own: they become
+ * notes only when a mapping gives them properties.
  */
 export async function pushActivities(env: PushEnv, records: PushRecord[]): Promise<PushResult[]> {
   const results: (PushResult | undefined)[] = records.map(() => undefined);
@@ -44,7 +51,7 @@ export async function pushActivities(env: PushEnv, records: PushRecord[]): Promi
     env,
     pending.map((p) => p.activity),
   );
-  const byType = new Map<string, { index: number; write: CreateWrite }[]>();
+  const planned: Planned[] = [];
   for (const [k, { index, activity, kind }] of pending.entries()) {
     const contactId = contacts[k];
     if (!contactId) {
@@ -63,28 +70,54 @@ export async function pushActivities(env: PushEnv, records: PushRecord[]): Promi
     const engagement = ENGAGEMENTS[kind];
     const companyId =
       activity.companyId == null ? null : await env.links.find('company', String(activity.companyId));
-    const write: CreateWrite = {
-      traceId: records[index]!.key,
-      properties: {
-        ...engagementProperties(kind, activity),
-        ...toHubSpotProperties(records[index]!.payload),
+    const record = records[index]!;
+    planned.push({
+      index,
+      record,
+      objectType: engagement.objectType,
+      contactId,
+      company: companyId ? { id: companyId, typeId: engagement.toCompany } : null,
+      write: {
+        traceId: record.key,
+        properties: { ...engagementProperties(kind, activity), ...toHubSpotProperties(record.payload) },
+        associations: [
+          associateAtCreate(contactId, engagement.toContact),
+          ...(companyId ? [associateAtCreate(companyId, engagement.toCompany)] : []),
+        ],
       },
-      associations: [
-        associateAtCreate(contactId, engagement.toContact),
-        ...(companyId ? [associateAtCreate(companyId, engagement.toCompany)] : []),
-      ],
-    };
-    const group = byType.get(engagement.objectType) ?? [];
-    group.push({ index, write });
-    byType.set(engagement.objectType, group);
+    });
   }
 
+  // A retried activity may have been created by an attempt whose answer was lost: look first.
+  const earlier = await settleEarlierAttempts(env, planned);
+  const byType = new Map<EngagementType, Planned[]>();
+  for (const plan of planned) {
+    const done = earlier.get(plan);
+    if (done) {
+      results[plan.index] = done;
+      continue;
+    }
+    byType.set(plan.objectType, [...(byType.get(plan.objectType) ?? []), plan]);
+  }
+
+  // Engagements this push created or found: once there are any, a failure no longer throws.
+  let landed = [...earlier.values()].some((r) => r.status === 'ok');
   for (const [objectType, group] of byType) {
-    const created = await createWithTraceIds(
-      env.api,
-      objectType as (typeof ENGAGEMENTS)[EngagementKind]['objectType'],
-      group.map((g) => g.write),
-    );
+    let created: Awaited<ReturnType<typeof createWithTraceIds>>;
+    try {
+      created = await createWithTraceIds(
+        env.api,
+        objectType,
+        group.map((g) => g.write),
+      );
+    } catch (error) {
+      // Thrown whole while nothing is linked; once some engagement is, the failure becomes this
+      // type's results, so what landed is linked rather than looked for again.
+      if (!isConnectorError(error) || !landed) throw error;
+      for (const { index } of group) results[index] = { status: 'error', error };
+      continue;
+    }
+    landed ||= created.some((settled) => 'ok' in settled);
     group.forEach(({ index }, k) => {
       const settled = created[k]!;
       results[index] =

@@ -158,6 +158,21 @@ export function dailyQuotaOf(
   return { dailyMax: max, dailyRemaining: remaining };
 }
 
+/**
+ * A successful answer the code relies on, checked against what it needs (the SDK deserialises
+ * without checking). One HubSpot does not answer as documented is retried: it is HubSpot
+ * misbehaving, not the record. The message names the field, never a value.
+ */
+export function parseAnswer<T extends z.ZodType>(schema: T, data: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new RetryableError(
+    `HubSpot ${what}: unexpected answer (${issue?.path.join('.') || 'body'}: ${issue?.code ?? 'invalid'})`,
+    { code: 'UNREADABLE_ANSWER' },
+  );
+}
+
 /** The HubSpot error body a classified error carries, when it has one. */
 export function errorBodyOf(error: { body: unknown }): HubSpotErrorBody | null {
   const parsed = HubSpotErrorBody.safeParse(error.body);

@@ -35,6 +35,7 @@ export function createSdk(settings: HubSpotSettings, credentials: HubSpotCredent
     objectBasic: client.crm.objects.basicApi,
     contacts: client.crm.contacts.basicApi,
     associations: client.crm.associations.v4.batchApi,
+    associationsBasic: client.crm.associations.v4.basicApi,
     lists: client.crm.lists.listsApi,
     memberships: client.crm.lists.membershipsApi,
     properties: client.crm.properties.coreApi,

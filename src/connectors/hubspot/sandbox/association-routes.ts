@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { typeOf } from './object-shapes.js';
 import type { Route } from './route.js';
 import { batchEnvelope, parseBody } from './route.js';
 import { errorBody } from './sandbox-errors.js';
 
-/** Associations v4: batch create and archive, and one record's associations (for inspection). */
+/** Associations v4: batch create and archive, and one record's associations of a type (paged). */
 
 const Id = z.object({ id: z.string() });
 const AssociationSpec = z.object({
@@ -75,22 +76,40 @@ const associationsArchive: Route = {
   },
 };
 
+/** The v4 listing's most per page: "Limit 500 per call" (associations-v4.json, getPage). */
+const LIST_LIMIT = 500;
+
+/**
+ * One record's associations of a type, paged with `after` (an opaque cursor at HubSpot, an
+ * offset here). Listed by ascending id: HubSpot documents no order. `toObjectId` is a number as
+ * HubSpot sends it, although its OpenAPI document says string.
+ */
 const associationsOf: Route = {
   method: 'GET',
   pattern: /^\/crm\/v4\/objects\/(?<type>[\w-]+)\/(?<id>\d+)\/associations\/(?<to>[\w-]+)$/,
   handle(ctx) {
-    const { type, id, to } = ctx.params as { type: string; id: string; to: string };
+    const { id } = ctx.params as { id: string };
+    const type = typeOf(ctx);
+    const to = typeOf({ ...ctx, params: { type: ctx.params.to as string } });
+    const limit = Math.min(LIST_LIMIT, Number(ctx.query.get('limit') ?? LIST_LIMIT) || LIST_LIMIT);
+    const offset = Number(ctx.query.get('after') ?? 0) || 0;
+    const all = ctx.store
+      .associated(type, id, to)
+      .filter((a) => ctx.store.get(to, a.id))
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    const next = offset + limit < all.length ? String(offset + limit) : null;
     return {
       status: 200,
       body: {
-        results: ctx.store.associated(type, id, to).map((a) => ({
+        results: all.slice(offset, offset + limit).map((a) => ({
           toObjectId: Number(a.id),
           associationTypes: a.types.map((typeId) => ({
             category: 'HUBSPOT_DEFINED',
             typeId,
-            label: typeId === 1 ? 'Primary' : null,
+            label: typeId === 1 || typeId === 2 ? 'Primary' : null,
           })),
         })),
+        ...(next ? { paging: { next: { after: next, link: `?after=${next}` } } } : {}),
       },
     };
   },

@@ -9,6 +9,13 @@ export interface FailureRule {
   path?: RegExp | undefined;
   body?: Record<string, unknown> | undefined;
   headers?: Record<string, string> | undefined;
+  /**
+   * Carry the request out first, then answer with the failure: a write that reached HubSpot
+   * whose answer was lost (a 5xx after the write, a dropped connection).
+   */
+  applied?: boolean | undefined;
+  /** Close the connection without an answer (`status` is then unused; the log records 0). */
+  drop?: boolean | undefined;
 }
 
 export interface InputRule {
@@ -22,7 +29,11 @@ export interface InputRule {
   message: string;
 }
 
-/** What a test injects into the sandbox: slowness, failing requests, refused inputs, index lag. */
+/**
+ * What a test injects into the sandbox: slowness, failing requests, refused inputs, index lag.
+ * A failing request is refused before it is carried out, unless its rule says `applied`; with
+ * `drop` no answer comes (as in the Mailchimp sandbox's faults).
+ */
 export class Faults {
   /** Added before every answer. A function gets the path (`/crm/v3/…`). */
   latencyMs: number | ((path: string) => number) = 0;

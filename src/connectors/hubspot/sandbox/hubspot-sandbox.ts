@@ -28,6 +28,9 @@ export interface HubSpotSandboxOptions {
   behaviour?: Partial<SandboxBehaviour>;
 }
 
+/** An answer, its extra headers, or (`drop`) none at all: the connection is closed. */
+type Answer = RouteAnswer & { headers?: Record<string, string> | undefined; drop?: boolean };
+
 const ROUTES: Route[] = [
   ...objectRoutes,
   ...objectQueryRoutes,
@@ -46,6 +49,7 @@ const ROUTES: Route[] = [
  * const sandbox = new HubSpotSandbox({ rateLimit: { max: 80, perMs: 10_000 } });
  * const { url } = await sandbox.start();   // settings.baseUrl = url
  * sandbox.faults.failNext({ status: 502 });
+ * sandbox.faults.failNext({ path: /notes\/batch\/create$/, status: 500, applied: true }); // a lost answer
  * sandbox.log.maxInWindow(10_000);          // most requests in any 10 s
  * // from another process: GET /__sandbox/stats (figures), GET /__sandbox/log (requests)
  * await sandbox.stop();
@@ -160,7 +164,7 @@ export class HubSpotSandbox {
       return;
     }
     let body: unknown;
-    let answer: RouteAnswer & { headers?: Record<string, string> };
+    let answer: Answer;
     let rateLimited = false;
     try {
       body = await readJson(req);
@@ -177,6 +181,21 @@ export class HubSpotSandbox {
               body: errorBody('INTERNAL_ERROR', error instanceof Error ? error.message : String(error)),
             };
       rateLimited = answer.status === 429;
+    }
+    if (answer.drop) {
+      req.socket.destroy();
+      this.active -= 1;
+      this.log.add({
+        at,
+        finishedAt: performance.timeOrigin + performance.now(),
+        method,
+        path: url.pathname,
+        status: 0,
+        body,
+        answer: undefined,
+        rateLimited: false,
+      });
+      return;
     }
     const now = Date.now();
     const headers: Record<string, string> = {
@@ -206,12 +225,7 @@ export class HubSpotSandbox {
     });
   }
 
-  private answer(
-    method: string,
-    url: URL,
-    body: unknown,
-    authorization: string | undefined,
-  ): RouteAnswer & { headers?: Record<string, string> } {
+  private answer(method: string, url: URL, body: unknown, authorization: string | undefined): Answer {
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     if (!token || (this.options.accessToken && token !== this.options.accessToken)) {
       throw new SandboxHttpError(
@@ -241,6 +255,14 @@ export class HubSpotSandbox {
     }
     this.dailyUsed += 1;
     const failure = this.faults.takeFailure(url.pathname);
+    if (failure?.applied) {
+      try {
+        this.route(route, method, url, body);
+      } catch {
+        // Refused or not, the failure answers for it.
+      }
+    }
+    if (failure?.drop) return { status: 0, drop: true };
     if (failure) {
       return {
         status: failure.status,
@@ -248,6 +270,10 @@ export class HubSpotSandbox {
         headers: failure.headers,
       };
     }
+    return this.route(route, method, url, body);
+  }
+
+  private route(route: Route | undefined, method: string, url: URL, body: unknown): RouteAnswer {
     if (!route)
       throw new SandboxHttpError(
         404,

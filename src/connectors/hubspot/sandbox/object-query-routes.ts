@@ -14,7 +14,7 @@ const batchRead: Route = {
     const type = typeOf(ctx);
     const body = parseBody(
       z.object({
-        inputs: z.array(z.object({ id: z.string() })),
+        inputs: z.array(z.object({ id: z.string() })).max(100, 'at most 100 inputs per batch'),
         idProperty: z.string().optional(),
         properties: z.array(z.string()).default([]),
       }),
@@ -24,7 +24,11 @@ const batchRead: Route = {
     const found = body.inputs.map((i) =>
       body.idProperty ? ctx.store.findBy(type, body.idProperty, i.id)[0] : ctx.store.get(type, i.id),
     );
-    const results = found.filter((o): o is StoredObject => !!o).map((o) => publicObject(o));
+    // Only what was asked for, besides the ids and dates HubSpot always sends.
+    const wanted = new Set(['hs_object_id', 'createdate', 'hs_lastmodifieddate', ...body.properties]);
+    const results = found
+      .filter((o): o is StoredObject => !!o)
+      .map((o) => publicObject(o, undefined, { properties: pick(o.properties, wanted) }));
     const missing = body.inputs.filter((_, k) => !found[k]).map((i) => i.id);
     const errors = missing.length
       ? [
@@ -122,10 +126,7 @@ const search: Route = {
       status: 200,
       body: {
         total: hits.length,
-        results: page.map((o) => ({
-          ...publicObject(o),
-          properties: Object.fromEntries(Object.entries(o.properties).filter(([k]) => wanted.has(k))),
-        })),
+        results: page.map((o) => publicObject(o, undefined, { properties: pick(o.properties, wanted) })),
         ...(offset + request.limit < hits.length
           ? { paging: { next: { after: String(offset + request.limit) } } }
           : {}),
@@ -162,5 +163,9 @@ const getOne: Route = {
     return { status: 200, body: publicObject(object) };
   },
 };
+
+function pick(properties: Record<string, string>, wanted: Set<string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(properties).filter(([name]) => wanted.has(name)));
+}
 
 export const objectQueryRoutes: Route[] = [batchRead, merge, search, getPage, getOne];

@@ -69,25 +69,19 @@ function rejectDuplicates(ids: string[]): void {
     );
 }
 
-function applyAssociations(
-  ctx: RouteContext,
-  type: string,
-  object: StoredObject,
-  associations: z.infer<typeof Association>[],
-) {
-  for (const a of associations) {
+/**
+ * The store type of each association's target. Checked for every input before anything is
+ * created: HubSpot creates an input together with its associations or not at all, so a record
+ * never exists without the associations its create carried.
+ */
+function associationTargets(ctx: RouteContext, associations: z.infer<typeof Association>[]): string[] {
+  return associations.map((a) => {
     const target = [...ctx.store.objects.entries()].find(
       ([, table]) => table.get(a.to.id) && !table.get(a.to.id)?.archived,
     );
     if (!target) throw badRequest(`Object ${a.to.id} does not exist: cannot associate`);
-    ctx.store.associate(
-      type,
-      object.id,
-      target[0],
-      a.to.id,
-      a.types.map((t) => t.associationTypeId),
-    );
-  }
+    return target[0];
+  });
 }
 
 const batchCreate: Route = {
@@ -99,6 +93,7 @@ const batchCreate: Route = {
     const traceIds = inputs.map((i) => i.objectWriteTraceId);
     // HubSpot answers per input (207) only when every input carries its own trace id.
     const multiStatus = traceIds.every((t) => t) && new Set(traceIds).size === inputs.length;
+    const targets = inputs.map((input) => associationTargets(ctx, input.associations));
     const verdicts = inputs.map((input) => {
       const problems = problemsOf(ctx, type, input.properties);
       const email = type === 'contacts' ? input.properties.email : undefined;
@@ -116,7 +111,7 @@ const batchCreate: Route = {
     }
     const results: unknown[] = [];
     const errors: unknown[] = [];
-    for (const { input, problems, existing } of verdicts) {
+    for (const [k, { input, problems, existing }] of verdicts.entries()) {
       const context = { objectWriteTraceId: [input.objectWriteTraceId as string] };
       if (problems.length > 0) {
         errors.push({
@@ -134,7 +129,15 @@ const batchCreate: Route = {
         });
       } else {
         const object = ctx.store.create(type, input.properties);
-        applyAssociations(ctx, type, object, input.associations);
+        input.associations.forEach((a, n) => {
+          ctx.store.associate(
+            type,
+            object.id,
+            targets[k]![n]!,
+            a.to.id,
+            a.types.map((t) => t.associationTypeId),
+          );
+        });
         results.push(publicObject(object, input.objectWriteTraceId));
       }
     }

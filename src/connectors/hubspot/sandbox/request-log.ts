@@ -5,6 +5,7 @@ export interface LoggedRequest {
   finishedAt: number;
   method: string;
   path: string;
+  /** 0 for a connection closed without an answer (a `drop` failure). */
   status: number;
   /** The request body (parsed JSON). */
   body: unknown;

@@ -211,7 +211,27 @@ export class SandboxStore {
     if (object) object.archived = true;
   }
 
+  /**
+   * Associates two records both ways, as HubSpot does: the reverse side gets the paired type id
+   * (note → contact 202 is contact → note 201), so a contact lists the notes created with it.
+   */
   associate(fromType: string, fromId: string, toType: string, toId: string, typeIds: number[]): void {
+    this.link(fromType, fromId, toType, toId, typeIds);
+    this.link(
+      toType,
+      toId,
+      fromType,
+      fromId,
+      typeIds.map((id) => inverseTypeId(fromType, toType, id)),
+    );
+  }
+
+  dissociate(fromType: string, fromId: string, toType: string, toId: string): void {
+    this.associations.get(`${fromType}:${fromId}`)?.delete(`${toType}:${toId}`);
+    this.associations.get(`${toType}:${toId}`)?.delete(`${fromType}:${fromId}`);
+  }
+
+  private link(fromType: string, fromId: string, toType: string, toId: string, typeIds: number[]): void {
     const from = `${fromType}:${fromId}`;
     const targets = this.associations.get(from) ?? new Map<string, Set<number>>();
     this.associations.set(from, targets);
@@ -219,10 +239,6 @@ export class SandboxStore {
     const set = targets.get(to) ?? new Set<number>();
     for (const id of typeIds) set.add(id);
     targets.set(to, set);
-  }
-
-  dissociate(fromType: string, fromId: string, toType: string, toId: string): void {
-    this.associations.get(`${fromType}:${fromId}`)?.delete(`${toType}:${toId}`);
   }
 
   /** Association type ids from one record to another (empty when none). */
@@ -247,6 +263,7 @@ export class SandboxStore {
     const loserKey = `${type}:${loser.id}`;
     for (const [to, types] of this.associations.get(loserKey) ?? []) {
       const [toType, toId] = to.split(':') as [string, string];
+      this.associations.get(to)?.delete(loserKey);
       this.associate(type, primary.id, toType, toId, [...types]);
     }
     this.associations.delete(loserKey);
@@ -276,6 +293,17 @@ export class SandboxStore {
   all(type: string): StoredObject[] {
     return [...this.table(type).values()].filter((o) => !o.archived);
   }
+}
+
+/**
+ * The type id of an association seen from its other end. HubSpot defines its types in pairs
+ * (2k-1, 2k): contact → company 279 / company → contact 280, primary 1 / 2, contact → note 201 /
+ * note → contact 202 (the SDK's `AssociationTypes` bear it out for every pair it lists); an
+ * association between two records of one type (contact ↔ contact 449) is its own inverse.
+ */
+function inverseTypeId(fromType: string, toType: string, typeId: number): number {
+  if (fromType === toType) return typeId;
+  return typeId % 2 === 1 ? typeId + 1 : typeId - 1;
 }
 
 function addTo(index: Map<string, Set<StoredObject>>, key: string, object: StoredObject): void {
