@@ -479,12 +479,13 @@ export async function runMailchimpBench(count = Number(process.env.BENCH_MAILCHI
   const alone = process.env.BENCH_MAILCHIMP_E2E_ONLY ? null : await connectorAlone(count);
   // BENCH_MAILCHIMP_MODES=live or =backlog runs one of the two end-to-end cases only.
   const modes = (process.env.BENCH_MAILCHIMP_MODES ?? 'live,backlog').split(',');
-  // A worker is a long-running process: when a burst comes, V8 has long compiled its hot paths.
-  // A first run of a tenth of the burst warms this one the same way (BENCH_WARMUP=0: cold; a
-  // cold process spent about 6 CPU-seconds on 20,000 events, a warm one about 5).
+  // A worker is a long-running process: when a burst comes, V8 has long compiled its hot paths
+  // and sized its heap. A first run of the same burst warms this one the same way (BENCH_WARMUP=0:
+  // cold). A tenth of the burst did not: 5.6-6.7 CPU-seconds in the engine for 20,000 events,
+  // as cold (6-6.8); after a whole one, 5.0.
   const warmUp =
     process.env.BENCH_WARMUP !== '0' && (modes.includes('live') || modes.includes('backlog'))
-      ? await endToEnd(Math.ceil(count / 10), 'backlog')
+      ? await endToEnd(count, 'backlog')
       : null;
   const e2e = modes.includes('live') ? await endToEnd(count, 'live') : null;
   const drain = modes.includes('backlog') ? await endToEnd(count, 'backlog') : null;
