@@ -182,19 +182,22 @@ export class HubSpotSandbox {
             };
       rateLimited = answer.status === 429;
     }
-    if (answer.drop) {
-      req.socket.destroy();
+    const logged = (status: number, answerBody: unknown, wasRateLimited: boolean) => {
       this.active -= 1;
       this.log.add({
         at,
         finishedAt: performance.timeOrigin + performance.now(),
         method,
         path: url.pathname,
-        status: 0,
+        status,
         body,
-        answer: undefined,
-        rateLimited: false,
+        answer: answerBody,
+        rateLimited: wasRateLimited,
       });
+    };
+    if (answer.drop) {
+      req.socket.destroy();
+      logged(0, undefined, false);
       return;
     }
     const now = Date.now();
@@ -212,17 +215,7 @@ export class HubSpotSandbox {
         .writeHead(answer.status, { ...headers, 'content-type': 'application/json;charset=utf-8' })
         .end(JSON.stringify(answer.body));
     }
-    this.active -= 1;
-    this.log.add({
-      at,
-      finishedAt: performance.timeOrigin + performance.now(),
-      method,
-      path: url.pathname,
-      status: answer.status,
-      body,
-      answer: answer.body,
-      rateLimited,
-    });
+    logged(answer.status, answer.body, rateLimited);
   }
 
   private answer(method: string, url: URL, body: unknown, authorization: string | undefined): Answer {
