@@ -66,6 +66,8 @@ function fieldTypeOf(property: Property): FieldDescriptor['type'] {
 export class PropertyCatalog {
   private readonly known = new Map<ObjectType, Promise<Property[]>>();
   private readonly groups = new Map<ObjectType, Promise<void>>();
+  /** The ensure in progress per object type, which the next one waits for. */
+  private readonly ensuring = new Map<ObjectType, Promise<unknown>>();
 
   constructor(
     private readonly api: HubSpotCaller,
@@ -100,7 +102,21 @@ export class PropertyCatalog {
    * not have, as single-line text in the `crm_sync` group. A name HubSpot refuses is left for
    * the write itself to report per record.
    */
-  async ensure(objectType: ObjectType, names: Iterable<string>, via = this.api): Promise<string[]> {
+  ensure(objectType: ObjectType, names: Iterable<string>, via = this.api): Promise<string[]> {
+    // Two pushes at once that both miss a property would both create it: a request wasted on a
+    // 409, and a warning that HubSpot refused it. One at a time per object type; the next sees
+    // what the previous created in the catalog.
+    const previous = this.ensuring.get(objectType) ?? Promise.resolve();
+    const mine = previous.then(() => this.ensureNow(objectType, names, via));
+    const settled = mine.catch(() => undefined);
+    this.ensuring.set(objectType, settled);
+    void settled.then(() => {
+      if (this.ensuring.get(objectType) === settled) this.ensuring.delete(objectType);
+    });
+    return mine;
+  }
+
+  private async ensureNow(objectType: ObjectType, names: Iterable<string>, via: HubSpotCaller) {
     const existing = new Set((await this.properties(objectType, via)).map((p) => p.name));
     const missing = [...new Set(names)].filter((name) => !existing.has(name));
     if (missing.length === 0) return [];

@@ -137,6 +137,43 @@ describe('the HubSpot field catalog', () => {
     expect(result).toMatchObject({ status: 'ok', externalId: '601' });
     expectAllDone();
   });
+
+  it('creates a missing property once when two pushes at once set it', async () => {
+    const hs = hubspot.createClient(hubspotContext({ createMissingProperties: true }));
+    expectRequest('get', '/crm/v3/properties/contacts?archived=false', {
+      status: 200,
+      body: { results: [property('email')] },
+    });
+    expectRequest('get', '/crm/v3/properties/contacts/groups/crm_sync', {
+      status: 200,
+      body: { name: 'crm_sync', label: 'CRM sync', displayOrder: -1, archived: false },
+    });
+    const created = expectRequest('post', '/crm/v3/properties/contacts/batch/create', {
+      status: 201,
+      body: batchAnswer([property('crm_plan_tier', { groupName: 'crm_sync' })]),
+    });
+    const upserts = [601, 602].map((id, i) =>
+      expectRequest('post', '/crm/v3/objects/contacts/batch/upsert', {
+        status: 200,
+        body: batchAnswer([hsObject(String(id), { email: `user${i + 1}@example.com` }, { new: true })]),
+      }),
+    );
+
+    const results = await Promise.all(
+      [1, 2].map((n) =>
+        hs.push([
+          record(event('CRM_CONTACT_CREATED', contactData(n)), {
+            payload: { email: `user${n}@example.com`, crm_plan_tier: 'gold' },
+          }),
+        ]),
+      ),
+    );
+
+    expect(created.bodies).toHaveLength(1);
+    expect(upserts.map((u) => u.bodies.length)).toEqual([1, 1]);
+    expect(results.flat().map((r) => r.status)).toEqual(['ok', 'ok']);
+    expectAllDone();
+  });
 });
 
 describe('the CRM custom properties', () => {
