@@ -51,6 +51,12 @@ export async function pushActivities(env: PushEnv, records: PushRecord[]): Promi
     env,
     pending.map((p) => p.activity),
   );
+  // Looked up together: the engine answers lookups made at the same moment with one query.
+  const companies = await Promise.all(
+    pending.map(({ activity }) =>
+      activity.companyId == null ? null : env.links.find('company', String(activity.companyId)),
+    ),
+  );
   const planned: Planned[] = [];
   for (const [k, { index, activity, kind }] of pending.entries()) {
     const contactId = contacts[k];
@@ -68,8 +74,7 @@ export async function pushActivities(env: PushEnv, records: PushRecord[]): Promi
       continue;
     }
     const engagement = ENGAGEMENTS[kind];
-    const companyId =
-      activity.companyId == null ? null : await env.links.find('company', String(activity.companyId));
+    const companyId = companies[k];
     const record = records[index]!;
     planned.push({
       index,

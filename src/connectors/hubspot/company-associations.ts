@@ -137,14 +137,14 @@ async function createMissingCompanies(
   extra: Map<string, string>,
   failed: Map<number, ConnectorError>,
 ): Promise<void> {
+  const wanted = jobs.flatMap((job) => job.wanted);
+  // Looked up together: the engine answers lookups made at the same moment with one query.
+  const linked = await Promise.all(wanted.map((ref) => links.find('company', String(ref.id))));
   const missing = new Map<string, ContactCompanyRef>();
-  for (const job of jobs) {
-    for (const ref of job.wanted) {
-      const crmId = String(ref.id);
-      if (!missing.has(crmId) && !(await links.find('company', crmId)) && (ref.domain || ref.name))
-        missing.set(crmId, ref);
-    }
-  }
+  wanted.forEach((ref, i) => {
+    const crmId = String(ref.id);
+    if (!missing.has(crmId) && !linked[i] && (ref.domain || ref.name)) missing.set(crmId, ref);
+  });
   if (missing.size === 0) return;
   const refs = [...missing.values()];
   const written = await writeCompanies(
