@@ -102,7 +102,8 @@ export async function runBatch<S extends z.ZodType>(
   }
 }
 
-function refused(error: unknown): boolean {
+/** A 4xx (a 429 included) is Mailchimp refusing the request: nothing of it was carried out. */
+export function refused(error: unknown): boolean {
   const { status } = error as Partial<ConnectorError>;
   return status !== undefined && status >= 400 && status < 500;
 }

@@ -1,6 +1,8 @@
+import { type ConnectorError, RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { findActivity } from './activity-lookup.js';
 import { type ActivityWrite, activityFailure, addedResult, planActivity } from './activity-plan.js';
+import { refused } from './batch-run.js';
 import { addActivitiesInBulk } from './push-activities-bulk.js';
 import { failed, type PushContext, settle } from './push-context.js';
 import { runPool } from './run-pool.js';
@@ -53,6 +55,14 @@ export async function addActivity(write: ActivityWrite, ctx: PushContext): Promi
       const found = await findActivity(ctx, write.ref, write.target);
       if (found) return addedResult(write, found, ctx);
     }
+    return await post(write, ctx);
+  } catch (error) {
+    throw await activityFailure(ctx, write, error);
+  }
+}
+
+async function post(write: ActivityWrite, ctx: PushContext): Promise<PushResult> {
+  try {
     if (write.send.kind === 'note') {
       const created = await ctx.api.addNote(write.ref, write.send.text);
       return addedResult(write, { kind: 'note', id: created.id }, ctx);
@@ -60,6 +70,23 @@ export async function addActivity(write: ActivityWrite, ctx: PushContext): Promi
     await ctx.api.addEvent(write.ref, write.send.body);
     return addedResult(write, { kind: 'event' }, ctx);
   } catch (error) {
-    throw await activityFailure(ctx, write, error);
+    throw refused(error) || !(error instanceof RetryableError) ? error : unanswered(error, ctx);
   }
+}
+
+/**
+ * The error of a POST that Mailchimp may still carry out (until `lostAnswerWaitMs`, 120 s by
+ * default: Mailchimp ends a request it is still working on then). Looking for it sooner could
+ * miss a write still under way, and add the activity twice. Counted from now, not from the
+ * send: the send was no later than now, whatever the limiter's wait before it was.
+ */
+function unanswered(
+  error: ConnectorError & { retryAfterMs?: number | undefined },
+  ctx: PushContext,
+): RetryableError {
+  const waitMs = Math.max(ctx.settings.lostAnswerWaitMs, error.retryAfterMs ?? 0);
+  return new RetryableError(
+    `${error.message} — Mailchimp may still add this note or event, so it is looked for again (and added only if not found) no sooner than ${waitMs} ms from now (settings.lostAnswerWaitMs)`,
+    { code: error.code, status: error.status, body: error.body, retryAfterMs: waitMs },
+  );
 }

@@ -63,6 +63,12 @@ export const MailchimpSettings = z
      * activities of a run that may still be applied wait before their retry looks for them.
      */
     batchTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000),
+    /**
+     * How long after a note or event POST got no answer (timed out, connection lost) or a 5xx
+     * Mailchimp may still add it: its retry looks for it, and adds it only if not found, no
+     * sooner. Mailchimp ends a request it is still working on after 120 s.
+     */
+    lostAnswerWaitMs: z.number().int().min(0).max(600_000).default(120_000),
   })
   .strict();
 export type MailchimpSettings = z.infer<typeof MailchimpSettings>;

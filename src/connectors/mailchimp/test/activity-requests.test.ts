@@ -446,6 +446,26 @@ describe('Mailchimp activities in batch runs', () => {
     scope.done();
   });
 
+  it('retries a direct note or event that got no answer no sooner than Mailchimp ends requests', async () => {
+    const scope = mailchimp()
+      // Lost on the way back: Mailchimp may have added it, or may still be adding it.
+      .post(`/3.0/lists/${LIST}/members/cid_0/notes`, { note: 'Note 0' })
+      .replyWithError('socket hang up')
+      .post(`/3.0/lists/${LIST}/members/cid_1/events`, callEvent(101))
+      .reply(503, problem(503, 'Service Unavailable', 'Try again later.'))
+      // Refused: nothing was added, so its retry need not wait.
+      .post(`/3.0/lists/${LIST}/members/cid_2/notes`, { note: 'Note 2' })
+      .reply(400, problem(400, 'Invalid Resource', 'The resource submitted could not be validated.'));
+    const h = harness({ listId: LIST, batchUpdatesFrom: 0 }, KEY_A);
+    for (let i = 0; i < 3; i++) h.links.set(`contact:${i + 1}`, linkOf(i));
+    const results = await h.push(ten().slice(0, 3));
+    expect(errorResult(results[0])).toMatchObject({ kind: 'retryable', retryAfterMs: 120_000 });
+    expect(errorResult(results[0]).message).toMatch(/no sooner than 120000 ms from now/);
+    expect(errorResult(results[1])).toMatchObject({ kind: 'retryable', status: 503, retryAfterMs: 120_000 });
+    expect(errorResult(results[2])).toMatchObject({ kind: 'permanent', status: 400 });
+    scope.done();
+  });
+
   it('sends activities one call each below batchUpdatesFrom, or with batch runs off', async () => {
     const scope = mailchimp();
     for (let i = 0; i < 10; i++) {
