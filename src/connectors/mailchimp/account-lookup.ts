@@ -44,6 +44,10 @@ export function mailchimpAccountLookup(
       request: (call) => call(),
       secrets: apiKeySecrets(credentials.apiKey),
     });
-    return accountKeyForId(await api.getAccountId());
+    try {
+      return accountKeyForId(await api.getAccountId());
+    } finally {
+      sdk.close();
+    }
   };
 }

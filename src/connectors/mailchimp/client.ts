@@ -80,5 +80,9 @@ export function createMailchimpClient(
         fatal: null,
       });
     },
+
+    async close() {
+      sdk.close();
+    },
   };
 }

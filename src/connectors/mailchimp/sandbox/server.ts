@@ -279,6 +279,7 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
       });
       server.on('connection', (socket) => {
         traffic.openSockets += 1;
+        traffic.socketsOpened += 1;
         traffic.peakSockets = Math.max(traffic.peakSockets, traffic.openSockets);
         socket.on('close', () => {
           traffic.openSockets -= 1;
@@ -389,6 +390,7 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
         serverErrors: log.filter((e) => e.status >= 500).length,
         peakInFlight: traffic.peakInFlight,
         peakSockets: traffic.peakSockets,
+        socketsOpened: traffic.socketsOpened,
       };
     },
   };

@@ -40,6 +40,8 @@ export class Traffic {
   peakInFlight = 0;
   openSockets = 0;
   peakSockets = 0;
+  /** Connections opened since the start (a client that keeps them alive opens few). */
+  socketsOpened = 0;
 
   constructor(public limits: Limits) {}
 
@@ -99,5 +101,6 @@ export class Traffic {
     this.windows.clear();
     this.peakInFlight = 0;
     this.peakSockets = this.openSockets;
+    this.socketsOpened = 0;
   }
 }

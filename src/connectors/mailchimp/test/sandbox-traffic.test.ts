@@ -1,6 +1,7 @@
 import Bottleneck from 'bottleneck';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isConnectorError } from '../../errors.js';
+import { waitFor } from '../../../../test/helpers/wait-for.js';
 import { contact, crmEvent, harness, payloadOf, record } from './fixtures.js';
 import { newKey, startSandbox } from './sandbox-fixture.js';
 
@@ -61,6 +62,29 @@ describe('the Mailchimp connector under the sandbox’s limits and faults', () =
     expect(stats.rateLimited).toBe(0);
     expect(stats.requests).toBe(1 + 16);
     expect(env.sandbox.traffic.maxInWindow(1000)).toBeLessThanOrEqual(8);
+  });
+
+  it('keeps one connection per integration alive across its requests, and ends it on close', async () => {
+    // A sandbox of its own: the other tests' clients keep their connections open.
+    const own = await startSandbox();
+    try {
+      const first = own.audience();
+      const second = own.audience();
+      for (let i = 0; i < 3; i++) {
+        await first.push(creates(2, i * 2));
+        await second.push(creates(2, 100 + i * 2));
+      }
+      // Each audience's merge-field read and three batch calls: eight requests.
+      expect(own.sandbox.stats().requests).toBe(8);
+      // superagent alone opens one connection per request (eight); each client's own pool, one.
+      expect(own.sandbox.stats().socketsOpened).toBe(2);
+      await first.client.close?.();
+      await second.client.close?.();
+      // Well before the sandbox would end them itself (Node's keep-alive timeout: 5 s).
+      await waitFor('both connections to close', () => own.sandbox.traffic.openSockets === 0, 2_000);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('turns the sandbox’s 429, which has no Retry-After (as Mailchimp’s has none), into a rate-limited error pausing 1 s', async () => {
