@@ -1,7 +1,7 @@
 import Bottleneck from 'bottleneck';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isConnectorError } from '../../errors.js';
 import { waitFor } from '../../../../test/helpers/wait-for.js';
+import { isConnectorError } from '../../errors.js';
 import { contact, crmEvent, harness, payloadOf, record } from './fixtures.js';
 import { newKey, startSandbox } from './sandbox-fixture.js';
 
