@@ -37,6 +37,16 @@ export async function settleEarlierAttempts(
       properties: p.write.properties,
       since: windowStart(p.record.event.occurredAt),
     })),
+    (look) =>
+      env.logger?.warn(
+        {
+          hubspotContactId: look.contactId,
+          objectType: look.objectType,
+          read: look.read,
+          unmatched: look.unmatched,
+        },
+        'retried activities not found among the engagements a look reads (the contact has more of this type): they are created, and may appear twice in HubSpot',
+      ),
   );
   const byType = new Map<EngagementType, { plan: PlannedEngagement; id: string }[]>();
   retried.forEach((plan, k) => {

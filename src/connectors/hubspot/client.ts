@@ -112,7 +112,11 @@ export function createHubSpotClient(
         return results;
       }
       // The push's own caller: the engine counts its requests, the catalog's included, against it.
-      const env: PushEnv = { api: request ? createCaller(ctx, sdk, request) : api, links: new Links(ctx) };
+      const env: PushEnv = {
+        api: request ? createCaller(ctx, sdk, request) : api,
+        links: new Links(ctx),
+        logger: ctx.logger,
+      };
       const results: (PushResult | undefined)[] = batch.map(() => undefined);
       const lanes = new Map<Lane, number[]>();
       for (const [i, record] of batch.entries()) {

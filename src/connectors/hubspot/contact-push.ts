@@ -1,4 +1,5 @@
 import { contactOf } from '../../events/contact-of.js';
+import type { Logger } from '../../logging/logger.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { type AssociationJob, associationStateOf, syncCompanyAssociations } from './company-associations.js';
 import { planMerge } from './contact-merge.js';
@@ -11,6 +12,8 @@ import { companiesOf } from './snapshots.js';
 export interface PushEnv {
   api: HubSpotCaller;
   links: Links;
+  /** The integration's logger (what operators should hear of a push besides its results). */
+  logger?: Logger | undefined;
 }
 
 const ASSOCIATION_OPS = new Set(['associate', 'dissociate']);

@@ -32,14 +32,26 @@ export interface EngagementLookup extends EngagementTarget {
   contactId: string;
 }
 
+/** A contact's engagements of a type went past the bounds, and some lookups found nothing. */
+export interface CutShortLook {
+  contactId: string;
+  objectType: EngagementTarget['objectType'];
+  /** Engagements whose properties were read. */
+  read: number;
+  /** Lookups of the group left without a match. */
+  unmatched: number;
+}
+
 /**
  * The id of the engagement each lookup's earlier attempt created, or null when none was found.
  * An engagement is given to one lookup at most: two identical activities of one contact in one
- * push are not both taken as one engagement.
+ * push are not both taken as one engagement. `onCutShort` hears of each group whose look stopped
+ * at the bounds with lookups unmatched: their activities will be created, perhaps a second time.
  */
 export async function findEarlierEngagements(
   api: HubSpotCaller,
   lookups: readonly EngagementLookup[],
+  onCutShort: (look: CutShortLook) => void = () => {},
 ): Promise<(string | null)[]> {
   const found: (string | null)[] = lookups.map(() => null);
   const groups = new Map<string, number[]>();
@@ -49,10 +61,13 @@ export async function findEarlierEngagements(
   });
   for (const members of groups.values()) {
     const { contactId, objectType } = lookups[members[0]!]!;
-    const ids = newestFirst(await listIds(api, contactId, objectType)).slice(0, READ_IDS);
+    const listed = await listIds(api, contactId, objectType);
+    const ids = newestFirst(listed.ids).slice(0, READ_IDS);
     const taken = new Set<string>();
     let open = members;
+    let read = 0;
     for (let start = 0; start < ids.length && open.length > 0; start += READ_BATCH) {
+      read += Math.min(READ_BATCH, ids.length - start);
       const engagements = await readEngagements(
         api,
         objectType,
@@ -67,6 +82,8 @@ export async function findEarlierEngagements(
       }
       open = open.filter((i) => found[i] === null);
     }
+    if (open.length > 0 && (!listed.complete || listed.ids.length > READ_IDS))
+      onCutShort({ contactId, objectType, read, unmatched: open.length });
   }
   return found;
 }
@@ -75,16 +92,16 @@ async function listIds(
   api: HubSpotCaller,
   contactId: string,
   objectType: EngagementTarget['objectType'],
-): Promise<string[]> {
+): Promise<{ ids: string[]; complete: boolean }> {
   const ids = new Set<string>();
   let after: string | undefined;
   for (let page = 0; page < LIST_PAGES; page += 1) {
     const { ids: more, next } = await associatedIds(api, contactId, objectType, after);
     for (const id of more) ids.add(id);
-    if (!next || more.length === 0) break;
+    if (!next || more.length === 0) return { ids: [...ids], complete: true };
     after = next;
   }
-  return [...ids];
+  return { ids: [...ids], complete: false };
 }
 
 /** Ids are decimal strings: compared by length, then digit by digit, so none loses precision. */

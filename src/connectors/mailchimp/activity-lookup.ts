@@ -77,9 +77,26 @@ export async function findActivity(
     const found = matchIn(target, page, ctx);
     if (found) return found;
     offset = nextOffset(target, offsets, page);
+    if (offset === null && offsets.length >= LOOKUP_PAGES && mayHoldMore(target, offsets, page))
+      ctx.logger.warn(
+        { member: ref, kind: target.kind, pagesRead: offsets.length, total: page.total_items },
+        `a retried ${target.kind} was not found in the pages a look reads (the member has more ${target.kind}s): it is added, and may appear twice in Mailchimp`,
+      );
     page = undefined;
   }
   return null;
+}
+
+/** Whether pages the bounds left unread could hold the activity. */
+function mayHoldMore(target: ActivityTarget, offsets: readonly number[], page: LookupAnswer): boolean {
+  const total = page.total_items;
+  if (target.kind === 'event')
+    return total === undefined ? eventsOf(page).length === LOOKUP_PAGE : total > offsets.length * LOOKUP_PAGE;
+  const notes = notesOf(page);
+  const oldest = notes[notes.length - 1];
+  const more =
+    total === undefined ? notes.length === LOOKUP_PAGE : (offsets.at(-1) ?? 0) + notes.length < total;
+  return more && !(oldest && Date.parse(oldest.created_at) < target.since);
 }
 
 // Each page was validated as the kind its target reads (the reads' schemas), so these only pick.

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordingLogger } from '../../../../test/helpers/recording-logger.js';
 import type { PushRecord } from '../../types.js';
 import { hubspot } from '../index.js';
 import { event, hubspotContext, record } from './fixtures.js';
@@ -174,10 +175,14 @@ describe('HubSpot activities after a lost answer (exact requests)', () => {
       body: batchAnswer([storedNote('7004', 'Sent the contract')]),
     });
     const create = expectCreate('notes', [{ id: '7005', key: lost.key }]);
+    const log = recordingLogger();
+    ctx.logger = log.logger;
 
     const results = await hubspot.createClient(ctx).push([landed, lost]);
 
     expect(traceIds(create)).toEqual([lost.key]);
+    // Every engagement of the contact was read: the lost one is not there, nothing to warn of.
+    expect(log.warnings()).toEqual([]);
     expect(results).toEqual([
       { status: 'ok', externalId: '7004', state: { objectType: 'notes' } },
       { status: 'ok', externalId: '7005', state: { objectType: 'notes' } },
@@ -299,12 +304,24 @@ describe('HubSpot activities after a lost answer (exact requests)', () => {
       body: batchAnswer(range(8008, 8001).map((id) => storedNote(id, 'Old'))),
     });
     expectCreate('notes', [{ id: '9002', key: rec.key }]);
+    const log = recordingLogger();
+    ctx.logger = log.logger;
 
     const [result] = await hubspot.createClient(ctx).push([rec]);
 
     expect(read.bodies).toEqual([readBody(range(8008, 8001))]);
     expect(result).toMatchObject({ status: 'ok', externalId: '9002' });
     expect(ctx.calls).toBe(6);
+    // Operators hear that the look stopped short of the contact's other engagements.
+    expect(log.warnings()).toEqual([
+      'retried activities not found among the engagements a look reads (the contact has more of this type): they are created, and may appear twice in HubSpot',
+    ]);
+    expect(log.lines()[0]).toMatchObject({
+      hubspotContactId: '501',
+      objectType: 'notes',
+      read: 8,
+      unmatched: 1,
+    });
     expectAllDone();
   });
 
@@ -322,8 +339,11 @@ describe('HubSpot activities after a lost answer (exact requests)', () => {
       });
     });
     expectCreate('notes', [{ id: '9003', key: rec.key }]);
+    const log = recordingLogger();
+    ctx.logger = log.logger;
 
     const [result] = await hubspot.createClient(ctx).push([rec]);
+    expect(log.lines()).toMatchObject([{ read: 1000, unmatched: 1 }]);
 
     expect(reads.flatMap((r) => r.bodies)).toEqual(
       Array.from({ length: 10 }, (_, k) => readBody(range(11_200 - 100 * k, 11_101 - 100 * k))),

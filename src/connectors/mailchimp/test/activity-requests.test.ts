@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordingLogger } from '../../../../test/helpers/recording-logger.js';
 import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
 import type { PushRecord } from '../../types.js';
 import { crmEvent, errorResult, harness, okResult, record } from './fixtures.js';
@@ -135,9 +136,16 @@ describe('Mailchimp activities retried after a lost answer', () => {
         .reply(200, recent(page));
     scope.post(`/3.0/lists/${LIST}/members/cid_0/notes`, { note: 'Prefers email' }).reply(200, { id: 9001 });
     const h = withLinks(1);
+    const log = recordingLogger();
+    h.ctx.logger = log.logger;
     const [result] = await h.push([note(0, 70, 'Prefers email', true)]);
     expect(okResult(result).externalId).toBe('note:9001');
     expect(h.ctx.calls).toBe(4);
+    // Operators hear that the look stopped short of the member's older notes.
+    expect(log.warnings()).toEqual([
+      'a retried note was not found in the pages a look reads (the member has more notes): it is added, and may appear twice in Mailchimp',
+    ]);
+    expect(log.lines()[0]).toMatchObject({ member: 'cid_0', kind: 'note', pagesRead: 3, total: 5000 });
     scope.done();
   });
 
@@ -187,8 +195,12 @@ describe('Mailchimp activities retried after a lost answer', () => {
       .post(`/3.0/lists/${LIST}/members/cid_0/events`, callEvent(82))
       .reply(204);
     const h = withLinks(1);
+    const log = recordingLogger();
+    h.ctx.logger = log.logger;
     const [result] = await h.push([call(0, 82, true)]);
     expect(okResult(result).externalId).toBe('event:82');
+    // 2,500 events are read whole in three pages: nothing was left unread, nothing to warn of.
+    expect(log.warnings()).toEqual([]);
     scope.done();
   });
 
