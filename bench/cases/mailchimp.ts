@@ -52,6 +52,7 @@ interface SandboxStats {
   serverErrors: number;
   peakInFlight: number;
   peakSockets: number;
+  socketsOpened: number;
   maxRequestsInOneSecond: number;
   members: number;
   requestsByRoute: Record<string, number>;
@@ -159,6 +160,7 @@ function summary(count: number, seconds: number, stats: SandboxStats) {
     maxRequestsInOneSecond: stats.maxRequestsInOneSecond,
     peakConcurrentRequests: stats.peakInFlight,
     peakOpenConnections: stats.peakSockets,
+    connectionsOpened: stats.socketsOpened,
     requestsByRoute: stats.requestsByRoute,
   };
 }
@@ -209,6 +211,7 @@ async function endToEnd(count: number, mode: 'live' | 'backlog') {
     });
     const started = performance.now();
     const startedWall = Date.now();
+    const loopAtStart = performance.eventLoopUtilization();
     let routedAt = 0;
     let published = 0;
     const publishing = (backlog ? Promise.resolve(backlog) : publisher.publish(count)).then((answer) => {
@@ -249,6 +252,7 @@ async function endToEnd(count: number, mode: 'live' | 'backlog') {
     const seconds = (performance.now() - started) / 1000;
     const machineCpuBusy = cpu.stop();
     const cpuSeconds = cpuByProcess.stop();
+    const engineLoopBusy = performance.eventLoopUtilization(loopAtStart).utilization;
     clearInterval(traceTimer);
     clearInterval(watch);
     const peakRssMb = rss.stop();
@@ -286,6 +290,7 @@ async function endToEnd(count: number, mode: 'live' | 'backlog') {
       routedAt: routedAt ? Number(((routedAt - started) / 1000).toFixed(2)) : null,
       lastBatchCallAt: sinceStart(batchCalls.at(-1)),
       machineCpuBusy,
+      engineLoopBusy: Number(engineLoopBusy.toFixed(2)),
       cpuSeconds: { ...cpuSeconds, ...(mode === 'live' ? { publisher: publisherCpuSeconds } : {}) },
       engineCountedCalls: rows[0]!.calls,
       nonSuccessLogRows: rows[0]!.failed,
