@@ -1,3 +1,4 @@
+import { sameText } from '../same-text.js';
 import type { ENGAGEMENTS, EngagementKind } from './association-types.js';
 
 /**
@@ -68,8 +69,8 @@ export function isSameEngagement(target: EngagementTarget, engagement: ReadEngag
   // An unreadable creation date does not rule an engagement out: better taken than created twice.
   if (engagement.createdAt < target.since) return false;
   if (instant(target.properties.hs_timestamp) !== instant(engagement.properties.hs_timestamp)) return false;
-  return IDENTIFYING_TEXT[target.objectType].every(
-    (name) => text(target.properties[name]) === text(engagement.properties[name]),
+  return IDENTIFYING_TEXT[target.objectType].every((name) =>
+    sameText(target.properties[name], engagement.properties[name]),
   );
 }
 
@@ -79,5 +80,3 @@ function instant(value: string | null | undefined): number | string {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? value : ms;
 }
-
-const text = (value: string | null | undefined) => (value ?? '').replace(/\r\n?/g, '\n').trim();

@@ -1,3 +1,4 @@
+import { sameText } from '../same-text.js';
 import type { PushContext } from './push-context.js';
 import type { MemberEventsAnswer, MemberNotesAnswer } from './responses.js';
 
@@ -115,7 +116,7 @@ function matchIn(target: ActivityTarget, page: LookupAnswer, ctx: PushContext): 
   const claimed = ctx.claimedNotes;
   // An unreadable created_at does not rule a note out: better taken than added a second time.
   const note = notes.find(
-    (n) => n.note === target.text && !claimed.has(n.id) && !(Date.parse(n.created_at) < target.since),
+    (n) => sameText(target.text, n.note) && !claimed.has(n.id) && !(Date.parse(n.created_at) < target.since),
   );
   if (!note) return null;
   claimed.add(note.id);

@@ -79,11 +79,12 @@ describe('Mailchimp activities retried after a lost answer', () => {
         200,
         notesPage([
           { id: 52, note: 'Other note', created_at: '2026-11-22T10:31:09+00:00' },
-          { id: 51, note: 'Prefers email', created_at: '2026-11-22T10:31:02+00:00' },
+          // Stored with its line break as \r\n and a trailing space: still the note sent.
+          { id: 51, note: 'Prefers email\r\nnot calls ', created_at: '2026-11-22T10:31:02+00:00' },
         ]),
       );
     const h = withLinks(1);
-    const [result] = await h.push([note(0, 70, 'Prefers email', true)]);
+    const [result] = await h.push([note(0, 70, 'Prefers email\nnot calls', true)]);
     expect(okResult(result)).toMatchObject({ externalId: 'note:51', state: { noteId: '51' } });
     expect(h.ctx.calls).toBe(1);
     scope.done();
