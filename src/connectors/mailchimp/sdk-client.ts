@@ -100,10 +100,11 @@ export function createSdk(options: { apiKey: string; baseUrl: string; timeoutMs:
   sdk.basePath = options.baseUrl;
   sdk.timeout = options.timeoutMs;
   sdk.setConfig({ apiKey: options.apiKey });
-  // Mailchimp allows 10 connections at once per account; the limiter keeps to that account-wide.
-  const agent = options.baseUrl.startsWith('https:')
-    ? new https.Agent({ keepAlive: true, maxSockets: 10 })
-    : new http.Agent({ keepAlive: true, maxSockets: 10 });
+  // Mailchimp allows 10 connections at once per account; the limiter keeps requests in flight to
+  // that account-wide. Whether Mailchimp also counts idle kept-alive connections is not
+  // documented, so each client keeps at most two idle (a worker's pushes use one or two).
+  const pool = { keepAlive: true, maxSockets: 10, maxFreeSockets: 2 };
+  const agent = options.baseUrl.startsWith('https:') ? new https.Agent(pool) : new http.Agent(pool);
   sdk.enableCookies = true;
   sdk.agent = pooledConnections(agent);
   return Object.assign(sdk, { close: () => agent.destroy() });

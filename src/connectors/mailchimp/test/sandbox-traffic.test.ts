@@ -78,6 +78,16 @@ describe('the Mailchimp connector under the sandbox’s limits and faults', () =
       expect(own.sandbox.stats().requests).toBe(8);
       // superagent alone opens one connection per request (eight); each client's own pool, one.
       expect(own.sandbox.stats().socketsOpened).toBe(2);
+      // Four requests at once need four connections; once done, a client keeps two idle at most.
+      own.sandbox.configure({ latencyMs: 50 });
+      const checks = await Promise.all(Array.from({ length: 4 }, () => first.client.check()));
+      expect(checks.every((c) => c.ok)).toBe(true);
+      expect(own.sandbox.stats().socketsOpened).toBe(5);
+      await waitFor(
+        'the idle connections past two to close',
+        () => own.sandbox.traffic.openSockets === 3,
+        2_000,
+      );
       await first.client.close?.();
       await second.client.close?.();
       // Well before the sandbox would end them itself (Node's keep-alive timeout: 5 s).
