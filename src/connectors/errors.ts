@@ -34,9 +34,18 @@ export abstract class ConnectorError extends Error {
 export class RetryableError extends ConnectorError {
   readonly kind = 'retryable' as const;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, details: ProviderErrorDetails & { retryAfterMs?: number | undefined } = {}) {
+  /**
+   * The request never left for the provider (no rate-limit slot in time, the worker shutting
+   * down): nothing of it can have been carried out there.
+   */
+  readonly notSent: boolean;
+  constructor(
+    message: string,
+    details: ProviderErrorDetails & { retryAfterMs?: number | undefined; notSent?: boolean } = {},
+  ) {
     super(message, details);
     this.retryAfterMs = details.retryAfterMs;
+    this.notSent = details.notSent ?? false;
   }
 }
 

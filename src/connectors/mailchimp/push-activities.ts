@@ -70,8 +70,23 @@ async function post(write: ActivityWrite, ctx: PushContext): Promise<PushResult>
     await ctx.api.addEvent(write.ref, write.send.body);
     return addedResult(write, { kind: 'event' }, ctx);
   } catch (error) {
-    throw refused(error) || !(error instanceof RetryableError) ? error : unanswered(error, ctx);
+    throw mayStillBeAdded(error) ? unanswered(error, ctx) : error;
   }
+}
+
+/** Connections that were never made: the request did not reach Mailchimp. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether a failed POST may still be carried out at Mailchimp: it left, and no answer said what
+ * became of it (none came, or a 5xx). Not a 4xx (a refusal), nor one that never left (no
+ * rate-limit slot, no connection), nor an answer of unexpected shape (a 2xx: the retry's look
+ * finds what it added).
+ */
+function mayStillBeAdded(error: unknown): error is RetryableError {
+  if (!(error instanceof RetryableError) || error.notSent || refused(error)) return false;
+  if (error.code === 'UNEXPECTED_ANSWER') return false;
+  return error.status !== undefined || !NEVER_CONNECTED.has(error.code ?? '');
 }
 
 /**

@@ -7,7 +7,7 @@ import { RetryableError } from '../../connectors/errors.js';
 export class RateLimitTimeoutError extends RetryableError {
   readonly accountKey: string;
   constructor(accountKey: string, message: string, details: { retryAfterMs?: number; cause?: unknown } = {}) {
-    super(message, { code: 'RATE_LIMIT_TIMEOUT', ...details });
+    super(message, { code: 'RATE_LIMIT_TIMEOUT', ...details, notSent: true });
     this.accountKey = accountKey;
   }
 }
@@ -17,6 +17,7 @@ export class RateLimiterClosedError extends RetryableError {
   constructor(accountKey: string) {
     super(`the rate limiter of account ${accountKey} is closed; the request was not sent`, {
       code: 'RATE_LIMITER_CLOSED',
+      notSent: true,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordingLogger } from '../../../../test/helpers/recording-logger.js';
 import { useStrictNock } from '../../../../test/helpers/strict-nock.js';
+import { RateLimitTimeoutError } from '../../../engine/rate-limit/errors.js';
 import type { PushRecord } from '../../types.js';
 import { crmEvent, errorResult, harness, okResult, record } from './fixtures.js';
 import { fakeRun, KEY_A, LIST, mailchimp, md5, problem } from './nock-helpers.js';
@@ -466,17 +467,40 @@ describe('Mailchimp activities in batch runs', () => {
       .replyWithError('socket hang up')
       .post(`/3.0/lists/${LIST}/members/cid_1/events`, callEvent(101))
       .reply(503, problem(503, 'Service Unavailable', 'Try again later.'))
-      // Refused: nothing was added, so its retry need not wait.
+      // Refused, or never connected: nothing was added, so their retries need not wait.
       .post(`/3.0/lists/${LIST}/members/cid_2/notes`, { note: 'Note 2' })
-      .reply(400, problem(400, 'Invalid Resource', 'The resource submitted could not be validated.'));
+      .reply(400, problem(400, 'Invalid Resource', 'The resource submitted could not be validated.'))
+      .post(`/3.0/lists/${LIST}/members/cid_3/events`, callEvent(103))
+      .replyWithError(
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }),
+      );
     const h = harness({ listId: LIST, batchUpdatesFrom: 0 }, KEY_A);
-    for (let i = 0; i < 3; i++) h.links.set(`contact:${i + 1}`, linkOf(i));
-    const results = await h.push(ten().slice(0, 3));
+    for (let i = 0; i < 4; i++) h.links.set(`contact:${i + 1}`, linkOf(i));
+    const results = await h.push(ten().slice(0, 4));
     expect(errorResult(results[0])).toMatchObject({ kind: 'retryable', retryAfterMs: 120_000 });
     expect(errorResult(results[0]).message).toMatch(/no sooner than 120000 ms from now/);
     expect(errorResult(results[1])).toMatchObject({ kind: 'retryable', status: 503, retryAfterMs: 120_000 });
     expect(errorResult(results[2])).toMatchObject({ kind: 'permanent', status: 400 });
+    expect(errorResult(results[3])).toMatchObject({
+      kind: 'retryable',
+      code: 'ECONNREFUSED',
+      retryAfterMs: undefined,
+    });
     scope.done();
+  });
+
+  it('does not hold back the retry of a note the rate limiter never let leave', async () => {
+    const h = harness({ listId: LIST, batchUpdatesFrom: 0 }, KEY_A);
+    h.links.set('contact:1', linkOf(0));
+    h.ctx.request = async () => {
+      throw new RateLimitTimeoutError('MAILCHIMP:acme', 'no slot in the rate limit within 300000 ms');
+    };
+    const [result] = await h.push(ten().slice(0, 1));
+    expect(errorResult(result)).toMatchObject({
+      kind: 'retryable',
+      code: 'RATE_LIMIT_TIMEOUT',
+      retryAfterMs: undefined,
+    });
   });
 
   it('sends activities one call each below batchUpdatesFrom, or with batch runs off', async () => {
