@@ -102,8 +102,11 @@ export function createSdk(options: { apiKey: string; baseUrl: string; timeoutMs:
   sdk.setConfig({ apiKey: options.apiKey });
   // Mailchimp allows 10 connections at once per account; the limiter keeps requests in flight to
   // that account-wide. Whether Mailchimp also counts idle kept-alive connections is not
-  // documented, so each client keeps at most two idle (a worker's pushes use one or two).
-  const pool = { keepAlive: true, maxSockets: 10, maxFreeSockets: 2 };
+  // documented, so each client keeps at most two idle (a worker's pushes use one or two), for 4 s
+  // (`timeout` closes idle sockets only; an answer slower than that still arrives): a burst
+  // reuses them, and they close before a server's usual 5 s keep-alive could close one under a
+  // request just sent on it.
+  const pool = { keepAlive: true, maxSockets: 10, maxFreeSockets: 2, timeout: 4_000 };
   const agent = options.baseUrl.startsWith('https:') ? new https.Agent(pool) : new http.Agent(pool);
   sdk.enableCookies = true;
   sdk.agent = pooledConnections(agent);

@@ -277,6 +277,9 @@ export function createMailchimpSandbox(options: SandboxOptions = {}) {
           res.writeHead(500).end(String(error));
         });
       });
+      // Kept-alive connections stay open 30 s, as behind a load balancer, not Node's 5 s: a client
+      // that holds them longer than it should shows (Mailchimp's own idle limit is not documented).
+      server.keepAliveTimeout = 30_000;
       server.on('connection', (socket) => {
         traffic.openSockets += 1;
         traffic.socketsOpened += 1;
