@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMailchimpSandbox,
-  type MailchimpSandbox,
-} from '../../src/connectors/mailchimp/sandbox/index.js';
+import type { MailchimpSandbox } from '../../src/connectors/mailchimp/sandbox/index.js';
 import type { CrmEventInput } from '../../src/events/envelope.js';
 import { getIntegrationById, setIntegrationStatus } from '../../src/store/integrations-repo.js';
-import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
+import { contactEvent, type EngineHarness } from '../helpers/engine-harness.js';
+import { type MailchimpWorker, startMailchimpWorker } from '../helpers/mailchimp-worker.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -15,7 +13,6 @@ import { waitFor } from '../helpers/wait-for.js';
  * (which the engine marks `retried`) and exists once; many activities go as one batch run.
  * Its own file: the faults here answer 500s, which mailchimp-e2e.test.ts asserts it never meets.
  */
-const apiKey = `${randomBytes(16).toString('hex')}-us1`;
 const LIST = 'e2eactivities';
 const BULK_FROM = 10;
 
@@ -109,27 +106,19 @@ const activityPostsInRuns = (runsBefore: number) =>
     .flatMap((b) => b.requests)
     .filter((r) => /^POST .*\/(notes|events)$/.test(r));
 
+let worker: MailchimpWorker | undefined;
 beforeAll(async () => {
-  sandbox = createMailchimpSandbox({ limits: { maxConnections: 10 } });
-  const { url } = await sandbox.start();
-  sandbox.addAccount(apiKey, 'acme');
-  sandbox.addAudience({ id: LIST, apiKey });
-  h = await startEngineHarness();
-  const applied = await h.applyIntegration({
+  worker = await startMailchimpWorker({
     key: 'mailchimp-activities-e2e',
-    organizationId: 'org_1',
-    provider: 'MAILCHIMP',
-    name: 'Mailchimp - activities E2E',
-    credentials: { apiKey },
+    listId: LIST,
     // The sandbox carries a write out before it answers: nothing is still under way to wait for.
-    settings: { listId: LIST, baseUrl: url, batchUpdatesFrom: BULK_FROM, lostAnswerWaitMs: 0 },
+    settings: { batchUpdatesFrom: BULK_FROM, lostAnswerWaitMs: 0 },
   });
-  integrationId = applied.integration.id;
+  ({ h, sandbox, integrationId } = worker);
 }, 30_000);
 
 afterAll(async () => {
-  await h?.close();
-  await sandbox?.stop();
+  await worker?.close();
 });
 
 describe('Mailchimp activities whose answers get lost, through the worker', () => {

@@ -1,18 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMailchimpSandbox,
-  type MailchimpSandbox,
-} from '../../src/connectors/mailchimp/sandbox/index.js';
+import type { MailchimpSandbox } from '../../src/connectors/mailchimp/sandbox/index.js';
 import { NewestChangeStore } from '../../src/engine/newest-change-store.js';
 import { RecordLeases } from '../../src/engine/record-leases.js';
 import { RecordsInPush } from '../../src/engine/records-in-push.js';
 import { type SyncItem, syncNewest } from '../../src/engine/sync-batch.js';
 import { CrmEvent, type CrmEventInput } from '../../src/events/envelope.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { contactEvent, type EngineHarness, startEngineHarness } from '../helpers/engine-harness.js';
+import { contactEvent, type EngineHarness } from '../helpers/engine-harness.js';
+import { type MailchimpWorker, startMailchimpWorker } from '../helpers/mailchimp-worker.js';
 import { createTestRedis, deletePrefix, testPrefix } from '../helpers/test-redis.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -101,33 +98,20 @@ describe('RecordLeases (per-record leases in Redis, shared by worker processes)'
 });
 
 describe('two worker processes pushing one Mailchimp member at once', () => {
-  const apiKey = `${randomBytes(16).toString('hex')}-us1`;
   const LIST = 'leasedaudience';
   let h: EngineHarness;
   let sandbox: MailchimpSandbox;
   let integrationId: string;
   let nextContact = 1;
 
+  let worker: MailchimpWorker | undefined;
   beforeAll(async () => {
-    sandbox = createMailchimpSandbox({ limits: { maxConnections: 10 } });
-    const { url } = await sandbox.start();
-    sandbox.addAccount(apiKey, 'acme');
-    sandbox.addAudience({ id: LIST, apiKey });
-    h = await startEngineHarness();
-    const applied = await h.applyIntegration({
-      key: 'mailchimp-leases',
-      organizationId: 'org_1',
-      provider: 'MAILCHIMP',
-      name: 'Mailchimp - leases',
-      credentials: { apiKey },
-      settings: { listId: LIST, baseUrl: url },
-    });
-    integrationId = applied.integration.id;
+    worker = await startMailchimpWorker({ key: 'mailchimp-leases', listId: LIST });
+    ({ h, sandbox, integrationId } = worker);
   }, 30_000);
 
   afterAll(async () => {
-    await h?.close();
-    await sandbox?.stop();
+    await worker?.close();
   });
 
   const tagsOf = (email: string) =>
