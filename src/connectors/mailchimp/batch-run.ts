@@ -1,8 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
-import { type ConnectorError, classifyUnknown, RetryableError } from '../errors.js';
+import { classifyUnknown, RetryableError } from '../errors.js';
 import type { ClassifyOptions } from './error-table.js';
 import type { BatchOperation, OperationOutcome } from './mailchimp-api.js';
+import { mayHaveApplied } from './may-have-applied.js';
 import type { PushContext } from './push-context.js';
 import type { BatchStatus } from './responses.js';
 
@@ -60,8 +61,8 @@ export async function runBatch<S extends z.ZodType>(
       operations.map((operation, i) => ({ ...operation, operation_id: String(i) })),
     );
   } catch (error) {
-    // A 4xx (a 429 included) was a refusal: no batch exists. Anything else may have created one.
-    return failAll(error, !refused(error));
+    // A refusal, or a submit that never left, created no batch. Anything else may have.
+    return failAll(error, mayHaveApplied(error));
   }
   let finished: BatchStatus;
   try {
@@ -100,12 +101,6 @@ export async function runBatch<S extends z.ZodType>(
     // Finished: whatever it did is done, and a read now sees it.
     return failAll(error, false);
   }
-}
-
-/** A 4xx (a 429 included) is Mailchimp refusing the request: nothing of it was carried out. */
-export function refused(error: unknown): boolean {
-  const { status } = error as Partial<ConnectorError>;
-  return status !== undefined && status >= 400 && status < 500;
 }
 
 const FIRST_POLL_MS = 250;

@@ -1,8 +1,8 @@
-import { type ConnectorError, RetryableError } from '../errors.js';
+import { RetryableError } from '../errors.js';
 import type { PushRecord, PushResult } from '../types.js';
 import { findActivity } from './activity-lookup.js';
 import { type ActivityWrite, activityFailure, addedResult, planActivity } from './activity-plan.js';
-import { refused } from './batch-run.js';
+import { mayHaveApplied } from './may-have-applied.js';
 import { addActivitiesInBulk } from './push-activities-bulk.js';
 import { failed, type PushContext, settle } from './push-context.js';
 import { runPool } from './run-pool.js';
@@ -70,23 +70,8 @@ async function post(write: ActivityWrite, ctx: PushContext): Promise<PushResult>
     await ctx.api.addEvent(write.ref, write.send.body);
     return addedResult(write, { kind: 'event' }, ctx);
   } catch (error) {
-    throw mayStillBeAdded(error) ? unanswered(error, ctx) : error;
+    throw error instanceof RetryableError && mayHaveApplied(error) ? unanswered(error, ctx) : error;
   }
-}
-
-/** Connections that were never made: the request did not reach Mailchimp. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/**
- * Whether a failed POST may still be carried out at Mailchimp: it left, and no answer said what
- * became of it (none came, or a 5xx). Not a 4xx (a refusal), nor one that never left (no
- * rate-limit slot, no connection), nor an answer of unexpected shape (a 2xx: the retry's look
- * finds what it added).
- */
-function mayStillBeAdded(error: unknown): error is RetryableError {
-  if (!(error instanceof RetryableError) || error.notSent || refused(error)) return false;
-  if (error.code === 'UNEXPECTED_ANSWER') return false;
-  return error.status !== undefined || !NEVER_CONNECTED.has(error.code ?? '');
 }
 
 /**
@@ -95,10 +80,7 @@ function mayStillBeAdded(error: unknown): error is RetryableError {
  * miss a write still under way, and add the activity twice. Counted from now, not from the
  * send: the send was no later than now, whatever the limiter's wait before it was.
  */
-function unanswered(
-  error: ConnectorError & { retryAfterMs?: number | undefined },
-  ctx: PushContext,
-): RetryableError {
+function unanswered(error: RetryableError, ctx: PushContext): RetryableError {
   const waitMs = Math.max(ctx.settings.lostAnswerWaitMs, error.retryAfterMs ?? 0);
   return new RetryableError(
     `${error.message} — Mailchimp may still add this note or event, so it is looked for again (and added only if not found) no sooner than ${waitMs} ms from now (settings.lostAnswerWaitMs)`,

@@ -503,6 +503,21 @@ describe('Mailchimp activities in batch runs', () => {
     });
   });
 
+  it('retries at the usual pace the activities of a run whose submit never left', async () => {
+    const h = harness({ listId: LIST, batchTimeoutMs: 120_000 }, KEY_A);
+    for (let i = 0; i < 10; i++) h.links.set(`contact:${i + 1}`, linkOf(i));
+    h.ctx.request = async () => {
+      throw new RateLimitTimeoutError('MAILCHIMP:acme', 'no slot in the rate limit within 300000 ms');
+    };
+    const results = await h.push(ten());
+    for (const result of results)
+      expect(errorResult(result)).toMatchObject({
+        kind: 'retryable',
+        code: 'RATE_LIMIT_TIMEOUT',
+        retryAfterMs: undefined,
+      });
+  });
+
   it('sends activities one call each below batchUpdatesFrom, or with batch runs off', async () => {
     const scope = mailchimp();
     for (let i = 0; i < 10; i++) {
